@@ -487,3 +487,52 @@ def test_bad_input(build, error, message):
 
 def test_math_constants_stay_finite():
     assert math.isfinite(cycle(DECAY, 3, period_mul=1.0001)(2**40))
+
+
+# -- operator syntax in repr ---------------------------------------------------------------
+
+_A, _B, _C = exponential_decay(0.1, 10, 0.5), linear(0.0, 1.0, 10), cosine_annealing(0.2, 30)
+
+
+@pytest.mark.parametrize("schedule, text", [
+    (0.5 * _A, "0.5 * A"),
+    (_A + 1e-5, "A + 1e-05"),
+    (_A - 1e-5, "A - 1e-05"),
+    (_A - 1, "A - 1"),
+    (_A - _B, "A - B"),
+    (2 - _A, "-1.0 * A + 2"),
+    (0.5 * (_A + _B), "0.5 * (A + B)"),
+    (_A * (_B + _C), "A * (B + C)"),
+    (_A + (_B + _C), "A + (B + C)"),
+    (_A - (_B + _C), "A - (B + C)"),
+    (_A * _B * _C, "A * B * C"),
+    (_A * (_B * _C), "A * (B * C)"),
+    (_A * (_B / 2), "A * (B / 2)"),
+    (0.5 * (0.25 * _A), "0.5 * (0.25 * A)"),
+    ((0.5 * _A) / 2, "0.5 * A / 2"),
+    ((_A + _B) / 2, "(A + B) / 2"),
+    (_A / 2 / 4, "A / 2 / 4"),
+])
+def test_arithmetic_nodes_repr_as_operators_and_parse_back(schedule, text):
+    names = {"A": repr(_A), "B": repr(_B), "C": repr(_C)}
+    assert repr(schedule) == "".join(names.get(ch, ch) for ch in text)
+    assert lrdecay.parse(repr(schedule)) == schedule
+
+
+_LEAVES = st.sampled_from([_A, _B, _C])
+_NUMBERS = st.one_of(st.integers(-3, 3), st.floats(-4, 4, allow_nan=False)).filter(lambda x: x != 0)
+
+
+def _extend(children):
+    return st.one_of(
+        st.builds(add, children, st.one_of(children, _NUMBERS)),
+        st.builds(multiply, children, st.one_of(children, _NUMBERS)),
+        st.builds(divide, children, _NUMBERS),
+        st.builds(lambda a, b: a - b, children, st.one_of(children, _NUMBERS)),
+        st.builds(lambda k, a: k - a, _NUMBERS, children),
+    )
+
+
+@given(st.recursive(_LEAVES, _extend, max_leaves=8))
+def test_any_arithmetic_tree_round_trips_through_its_repr(schedule):
+    assert lrdecay.parse(repr(schedule)) == schedule

@@ -495,6 +495,18 @@ class _Binary(Schedule):
         return _operand_duration(self.left, self.right)
 
 
+#: Binding strength of the operator each arithmetic node is written with (``repr``).
+_ADDITIVE, _MULTIPLICATIVE = 1, 2
+
+
+def _operand_repr(value, precedence: int) -> str:
+    """``repr`` of an operand of an operator of ``precedence``, parenthesized when it binds less
+    tightly (``0.5 * (a + b)``)."""
+    text = repr(value)
+    inner = getattr(value, "_precedence", None)
+    return f"({text})" if inner is not None and inner < precedence else text
+
+
 @register
 @dataclass(frozen=True, repr=False)
 class Add(_Binary):
@@ -503,9 +515,21 @@ class Add(_Binary):
 
     kind = "add"
     matches = "s + k, s1 + s2"
+    _precedence = _ADDITIVE
 
     def _eval(self, t, xp):
         return self.left._eval(t, xp) + _operand_value(self.right, t, xp)
+
+    def __repr__(self):
+        """Operator syntax that :func:`lrdecay.parse` reads back: ``s + k``, ``s - k``,
+        ``s1 - s2`` (for ``add(s1, -1.0 * s2)``)."""
+        left, right = _operand_repr(self.left, _ADDITIVE), self.right
+        if not isinstance(right, Schedule) and right < 0:
+            return f"{left} - {-right!r}"
+        if isinstance(right, Multiply) and not isinstance(right.right, Schedule) and right.right == -1.0 \
+                and type(right.right) is float:
+            return f"{left} - {_operand_repr(right.left, _ADDITIVE + 1)}"
+        return f"{left} + {_operand_repr(right, _ADDITIVE + 1)}"
 
 
 @register
@@ -516,9 +540,17 @@ class Multiply(_Binary):
 
     kind = "multiply"
     matches = "k * s, s1 * s2, torch ChainedScheduler of factors"
+    _precedence = _MULTIPLICATIVE
 
     def _eval(self, t, xp):
         return self.left._eval(t, xp) * _operand_value(self.right, t, xp)
+
+    def __repr__(self):
+        """Operator syntax that :func:`lrdecay.parse` reads back: ``k * s`` or ``s1 * s2``."""
+        if isinstance(self.right, Schedule):
+            # the right operand of * binds like a parenthesized term: a * (b * c), a * (b / k)
+            return f"{_operand_repr(self.left, _MULTIPLICATIVE)} * {_operand_repr(self.right, _MULTIPLICATIVE + 1)}"
+        return f"{self.right!r} * {_operand_repr(self.left, _MULTIPLICATIVE + 1)}"
 
 
 @register
@@ -529,6 +561,7 @@ class Divide(Schedule):
 
     kind = "divide"
     matches = "s / k"
+    _precedence = _MULTIPLICATIVE
 
     schedule: Schedule
     divisor: float
@@ -541,6 +574,10 @@ class Divide(Schedule):
 
     def _eval(self, t, xp):
         return self.schedule._eval(t, xp) / self.divisor
+
+    def __repr__(self):
+        """Operator syntax that :func:`lrdecay.parse` reads back: ``s / k``."""
+        return f"{_operand_repr(self.schedule, _MULTIPLICATIVE)} / {self.divisor!r}"
 
     @property
     def duration(self):
