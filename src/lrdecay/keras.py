@@ -14,21 +14,20 @@ import warnings
 
 import keras  # absolute import: the real keras
 
-from .schedule import Schedule
-from .spec import from_dict
+from .spec import as_schedule, from_dict
 
 __all__ = ["KerasSchedule", "PlateauCallback"]
 
 
 @keras.saving.register_keras_serializable(package="lrdecay", name="KerasSchedule")
 class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """``schedule(step)`` as a Keras learning-rate schedule; with ``plateau``, the value is
+    """``schedule(step)`` as a Keras learning-rate schedule (``schedule``: a Schedule or a spec:
+    call syntax, dict or file path); with ``plateau``, the value is
     ``plateau.effective(schedule(step))``, the factor being held in a ``tf.Variable`` that
     :class:`PlateauCallback` writes (TensorFlow backend)."""
 
     def __init__(self, schedule, plateau=None):
-        if not isinstance(schedule, Schedule):
-            raise TypeError(f"schedule must be an lrdecay Schedule, got {type(schedule).__name__}")
+        schedule = as_schedule(schedule, "schedule")
         if plateau is not None and not all(hasattr(plateau, a) for a in ("update", "factor", "min_lr")):
             raise TypeError(f"plateau must be an lrdecay.Plateau (update/factor/min_lr), got {type(plateau).__name__}")
         self.schedule = schedule

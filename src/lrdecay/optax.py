@@ -23,6 +23,7 @@ import jax.numpy as jnp  # absolute imports: the real jax and optax
 import optax
 
 from .schedule import Schedule
+from .spec import as_schedule
 
 __all__ = ["as_optax", "scale_by_plateau_schedule", "PlateauScheduleState", "set_plateau_factor"]
 
@@ -44,10 +45,9 @@ class _OptaxSchedule:
 
 
 def as_optax(schedule):
-    """An optax schedule (``count -> value``, jit and vmap safe) for ``schedule``."""
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be an lrdecay Schedule, got {type(schedule).__name__}")
-    return _OptaxSchedule(schedule)
+    """An optax schedule (``count -> value``, jit and vmap safe) for ``schedule`` (a Schedule
+    or a spec: call syntax, dict or file path)."""
+    return _OptaxSchedule(as_schedule(schedule, "schedule"))
 
 
 class PlateauScheduleState(NamedTuple):

@@ -29,6 +29,7 @@ import numpy as np
 
 from ._validate import check_choice, check_int, check_nonnegative, check_number, check_range
 from .backends import get_backend
+from .spec import as_schedule, is_spec
 
 __all__ = ["Plateau", "simulate"]
 
@@ -272,8 +273,8 @@ def simulate(schedule, metrics, steps_per_metric, plateau=None, total_steps=None
 
     Metric ``i`` is observed after ``(i + 1) * steps_per_metric`` steps, so it changes the lr
     from step ``(i + 1) * steps_per_metric`` on (its decision uses the schedule value there).
-    ``schedule``: a Schedule or any callable on a NumPy array of steps, or a number (a constant
-    lr). ``plateau``: its configuration and current state are used (default ``Plateau()``); it
+    ``schedule``: a Schedule or spec (call syntax, dict, file path), any callable on a NumPy
+    array of steps, or a number (a constant lr). ``plateau``: its configuration and current state are used (default ``Plateau()``); it
     is not modified, and processes are not synchronized. Returns a float64 array of
     ``total_steps`` values (default ``len(metrics) * steps_per_metric``).
     """
@@ -288,6 +289,8 @@ def simulate(schedule, metrics, steps_per_metric, plateau=None, total_steps=None
     plateau = Plateau.from_dict({**plateau.to_dict(), "sync": "none"})
     plateau.load_state_dict(copy.deepcopy(state))
     steps = np.arange(total_steps, dtype=np.float64)
+    if is_spec(schedule):
+        schedule = as_schedule(schedule, "schedule")
     if callable(schedule):
         values = np.asarray(schedule(steps), dtype=np.float64)
     else:

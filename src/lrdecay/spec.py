@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .schedule import Schedule, registry
 
-__all__ = ["SpecError", "from_dict", "parse", "load", "dump"]
+__all__ = ["SpecError", "from_dict", "parse", "load", "dump", "as_schedule"]
 
 #: Deepest nesting accepted (calls, lists, mappings, operators each count one level).
 MAX_DEPTH = 64
@@ -363,3 +363,47 @@ def dump(schedule: Schedule, path: str | os.PathLike) -> None:
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     else:
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# -- any of the above ------------------------------------------------------------------------
+
+#: File suffixes that make a string a file name rather than call syntax.
+SPEC_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def as_schedule(value, name: str = "schedule") -> Schedule:
+    """``value`` as a schedule, for every function that takes one: a :class:`Schedule` as is,
+    a dict (``from_dict``), a path (``os.PathLike``, or a string without ``(`` that names an
+    existing file or ends in .json/.yaml/.yml: ``load``) or call syntax (``parse``).
+
+    A spec that can't be built raises :class:`SpecError` (a ``ValueError``) whose message starts
+    with ``name``; any other type raises ``TypeError``."""
+    if isinstance(value, Schedule):
+        return value
+    if isinstance(value, dict):
+        build = from_dict
+    elif isinstance(value, os.PathLike):
+        build = load
+    elif isinstance(value, str):
+        build = load if _names_file(value) else parse
+    else:
+        raise TypeError(f"{name} must be an lrdecay Schedule, a spec (call syntax such as "
+                        f"'cosine_decay(0.1, 1000)', or a dict with a 'kind') or a spec file path, "
+                        f"got {type(value).__name__} {_short.repr(value)}")
+    try:
+        return build(value)
+    except SpecError as error:
+        raise SpecError(f"{name}: {error}") from None
+
+
+def is_spec(value) -> bool:
+    """Whether ``value`` is a schedule or something :func:`as_schedule` reads as one (a dict
+    only when it has a ``"kind"``)."""
+    return isinstance(value, (Schedule, str, os.PathLike)) or (isinstance(value, dict) and "kind" in value)
+
+
+def _names_file(text: str) -> bool:
+    text = text.strip()
+    if "(" in text or not text or len(text) > 4096:
+        return False
+    return text.lower().endswith(SPEC_SUFFIXES) or os.path.isfile(text)

@@ -17,8 +17,7 @@ import torch  # absolute import: this is the real torch, not this module
 from torch.optim.lr_scheduler import LRScheduler
 
 from .backends import MATH
-from .schedule import Schedule
-from .spec import from_dict
+from .spec import as_schedule, from_dict, is_spec
 
 __all__ = ["ScheduleLR"]
 
@@ -330,23 +329,19 @@ def _check_choice(name, value, choices):
 
 
 def _per_group(name, value, groups):
-    """One schedule, a list (one per group) or a dict by group name -> a list per group."""
-    if isinstance(value, Schedule):
-        return [value] * len(groups)
+    """One schedule, a list (one per group) or a dict by group name -> a list per group. Each
+    schedule may be given as a spec (call syntax, dict with a ``"kind"``, file path)."""
+    names = [g.get("name") for g in groups]
+    if is_spec(value) and not (isinstance(value, dict) and "kind" in names):
+        return [as_schedule(value, name)] * len(groups)
     if isinstance(value, (list, tuple)):
         if len(value) != len(groups):
             raise ValueError(f"{name}: got {len(value)} schedules for {len(groups)} param groups")
-        per_group = list(value)
-    elif isinstance(value, dict):
-        names = [g.get("name") for g in groups]
+        return [None if s is None else as_schedule(s, f"{name}[{i}]") for i, s in enumerate(value)]
+    if isinstance(value, dict):
         unknown = [k for k in value if k not in names]
         if unknown:
             raise ValueError(f"{name}: no param group named {unknown[0]!r} (group names: {names})")
-        per_group = [value.get(n) for n in names]
-    else:
-        raise TypeError(f"{name} must be an lrdecay Schedule, a list or a dict of them, got {type(value).__name__}")
-    for i, s in enumerate(per_group):
-        if s is not None and not isinstance(s, Schedule):
-            raise TypeError(f"{name}: entry {i} must be an lrdecay Schedule or None, got {type(s).__name__}")
-    return per_group
+        return [None if value.get(n) is None else as_schedule(value[n], f"{name}[{n!r}]") for n in names]
+    raise TypeError(f"{name} must be an lrdecay Schedule or spec, a list or a dict of them, got {type(value).__name__}")
 
