@@ -274,9 +274,10 @@ def simulate(schedule, metrics, steps_per_metric, plateau=None, total_steps=None
     Metric ``i`` is observed after ``(i + 1) * steps_per_metric`` steps, so it changes the lr
     from step ``(i + 1) * steps_per_metric`` on (its decision uses the schedule value there).
     ``schedule``: a Schedule or spec (call syntax, dict, file path), any callable on a NumPy
-    array of steps, or a number (a constant lr). ``plateau``: its configuration and current state are used (default ``Plateau()``); it
-    is not modified, and processes are not synchronized. Returns a float64 array of
-    ``total_steps`` values (default ``len(metrics) * steps_per_metric``).
+    array of steps, or a number (a constant lr). ``plateau``: its configuration and current
+    state are used (default ``Plateau()``); it is not modified, and processes are not
+    synchronized. Returns a float64 array of ``total_steps`` values (default
+    ``len(metrics) * steps_per_metric``).
     """
     steps_per_metric = check_int("steps_per_metric", steps_per_metric, minimum=1)
     metrics = [float(m) for m in metrics]  # NaN/inf allowed: the plateau's nan_policy decides
