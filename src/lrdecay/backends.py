@@ -20,8 +20,10 @@ is created only if its framework is already in ``sys.modules``).
 
 from __future__ import annotations
 
+import bisect
 import math
 import sys
+import threading
 
 __all__ = ["Backend", "MathBackend", "NumpyBackend", "get_backend"]
 
@@ -55,6 +57,25 @@ class Backend:
         learning rate's dtype before combining them; formulas that combine parameters (``1 - alpha``,
         ``exp(-decay_rate)``) use this to round like TensorFlow does in float32."""
         return value
+
+    def piecewise(self, parts, boundaries, t):
+        """``parts[i](t - boundaries[i-1], xp)`` on ``[boundaries[i-1], boundaries[i])`` (part 0
+        at ``t`` itself, below ``boundaries[0]``); ``boundaries`` never decrease.
+
+        This generic form (JAX, TensorFlow, torch: traceable) evaluates every part at
+        ``maximum(t - boundary, 0)`` (finite where unused) and selects with a chain of ``where``
+        (optax ``join_schedules``); Python numbers and NumPy arrays evaluate each part only
+        where it is active."""
+        out = parts[0](t, self)
+        for boundary, part in zip(boundaries, parts[1:]):
+            out = self.where(t < boundary, out, part(self.maximum(t - boundary, 0.0), self))
+        return out
+
+    def evaluate(self, formula, step):
+        """``formula(t, xp)`` at ``step`` (any shape), with the step checked and converted and
+        the value given the step's type, dtype and shape."""
+        t = self.prepare(step)
+        return self.finalize(formula(t, self), t)
 
     # -- counter-based noise ------------------------------------------------------------------
     # Integer primitives on unsigned 32-bit values (each backend picks a dtype it fully supports
@@ -149,6 +170,10 @@ class MathBackend(Backend):
     def clip(x, low, high):
         return min(max(x, low), high)
 
+    def piecewise(self, parts, boundaries, t):
+        i = bisect.bisect_right(boundaries, t)  # only the active part is evaluated
+        return parts[i](t - boundaries[i - 1] if i else t, self)
+
     def is_step(self, step):
         return isinstance(step, (int, float)) and not isinstance(step, bool)
 
@@ -186,6 +211,7 @@ class NumpyBackend(Backend):
         import numpy as np
 
         self.np = np
+        self._local = threading.local()
         for op in ("floor", "ceil", "exp", "log", "log1p", "cos", "sin", "tanh", "sqrt",
                    "minimum", "maximum", "where", "clip", "abs"):
             setattr(self, op, getattr(np, op))
@@ -196,14 +222,14 @@ class NumpyBackend(Backend):
             step, self.np.bool_
         )
 
+    #: Long arrays are evaluated in blocks of this many steps: the formula's temporaries stay in
+    #: the CPU cache and none of them is as long as the array (peak memory: the result plus a
+    #: few blocks).
+    block = 1 << 14
+
     def prepare(self, step):
-        np = self.np
-        if step.dtype.kind not in "iuf":
-            raise TypeError(f"step must hold integers or floats, got a {step.dtype} array")
-        t = np.asarray(step, dtype=np.float64)
-        if t.size and not (t.min() >= 0.0 and t.max() < np.inf):
-            raise ValueError(_NEGATIVE_STEP)
-        return t
+        self._check(step)
+        return self.np.asarray(step, dtype=self.np.float64)
 
     def finalize(self, value, t):
         np = self.np
@@ -211,6 +237,100 @@ class NumpyBackend(Backend):
         if value.shape != t.shape:
             value = np.broadcast_to(value, t.shape).copy()
         return value if value.ndim else value[()]
+
+    def _check(self, step):
+        """Type and range of the steps, read in place (no converted copy)."""
+        kind = step.dtype.kind
+        if kind not in "iuf":
+            raise TypeError(f"step must hold integers or floats, got a {step.dtype} array")
+        if step.size and kind != "u" and not (step.min() >= 0 and (kind == "i" or step.max() < self.np.inf)):
+            raise ValueError(_NEGATIVE_STEP)
+
+    def evaluate(self, formula, step):
+        value = self.values(formula, step)
+        return value if value.ndim else value[()]
+
+    def values(self, formula, step, out=None, dtype=None):
+        """``formula`` at every step of the array ``step`` (or, for an int ``step``, at
+        ``0, 1, ..., step - 1``), block by block, written into ``out`` (a new array of ``dtype``,
+        float64 by default, unless given). The values are the float64 formula, rounded once to
+        ``out``'s dtype."""
+        np = self.np
+        counting = not isinstance(step, (np.ndarray, np.generic))
+        if not counting:
+            self._check(step)
+        shape = (step,) if counting else step.shape
+        if out is None:
+            out = np.empty(shape, dtype=np.float64 if dtype is None else dtype)
+        direct = out.flags.c_contiguous
+        target = out.reshape(-1) if direct else np.empty(out.size, out.dtype)
+        steps = None if counting else step.reshape(-1)
+        known_sorted = self._known_sorted()
+        for start in range(0, target.size, self.block):
+            stop = min(start + self.block, target.size)
+            if counting:
+                t = np.arange(start, stop, dtype=np.float64)
+                known_sorted.append(t)
+                try:
+                    target[start:stop] = formula(t, self)
+                finally:
+                    known_sorted.pop()
+            else:
+                target[start:stop] = formula(np.asarray(steps[start:stop], dtype=np.float64), self)
+        if not direct:
+            out[...] = target.reshape(out.shape)
+        return out
+
+    def _known_sorted(self) -> list:
+        """Arrays (per thread) known to be sorted: blocks of ``0..n-1`` and the segments cut
+        from sorted arrays, so that nested ``piecewise`` calls need not check again."""
+        local = self._local
+        stack = getattr(local, "sorted", None)
+        if stack is None:
+            stack = local.sorted = []
+        return stack
+
+    def _is_sorted(self, flat, known) -> bool:
+        if any(flat is k for k in known):
+            return True
+        return flat.size < 2 or bool((flat[1:] >= flat[:-1]).all())
+
+    def piecewise(self, parts, boundaries, t):
+        """Each part on its segment only. Sorted steps (curves) are cut into slices with one
+        ``searchsorted`` of the boundaries into the steps; other steps are grouped by segment
+        with one ``searchsorted`` into the boundaries and a stable (radix) sort of the segment
+        numbers. Cost ``O(N log S + N)`` plus one formula call per non-empty segment."""
+        np = self.np
+        if len(parts) == 1:
+            return parts[0](t, self)
+        known = self._known_sorted()
+        flat = t if t.ndim == 1 else t.reshape(-1)
+        out = np.empty(flat.shape, dtype=np.float64)
+        if self._is_sorted(flat, known):
+            cuts = [0, *np.searchsorted(flat, np.asarray(boundaries, dtype=np.float64)).tolist(), flat.size]
+            for i, part in enumerate(parts):
+                a, b = cuts[i], cuts[i + 1]
+                if a < b:
+                    local = flat[a:b] - boundaries[i - 1] if i else flat[a:b]
+                    known.append(local)
+                    try:
+                        out[a:b] = part(local, self)
+                    finally:
+                        known.pop()
+        else:
+            segment = np.searchsorted(np.asarray(boundaries, dtype=np.float64), flat, side="right")
+            segment = segment.astype(np.int16 if len(parts) < 2**15 else np.intp)
+            order = np.argsort(segment, kind="stable")
+            ends = np.cumsum(np.bincount(segment, minlength=len(parts))).tolist()
+            a = 0
+            for i, part in enumerate(parts):
+                b = ends[i]
+                if a < b:
+                    index = order[a:b]
+                    local = flat[index]
+                    out[index] = part(local - boundaries[i - 1] if i else local, self)
+                a = b
+        return out.reshape(t.shape)
 
     def _uint(self, x):
         return self.np.asarray(x).astype(self.np.uint64)
@@ -463,3 +583,12 @@ def get_backend(step) -> Backend:
         f"step must be an int, a float, or a NumPy, JAX, TensorFlow or torch array; "
         f"got {type(step).__module__}.{type(step).__qualname__}"
     )
+
+
+def numpy_backend() -> NumpyBackend:
+    """The NumPy backend (imports NumPy)."""
+    if "numpy" not in _loaded:
+        import numpy  # noqa: F401
+
+        _loaded["numpy"] = NumpyBackend()
+    return _loaded["numpy"]

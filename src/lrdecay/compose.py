@@ -16,7 +16,6 @@ Time conventions (the same everywhere):
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 
@@ -71,36 +70,9 @@ def _set(obj, name: str, value) -> None:
 
 
 def _join_eval(schedules, boundaries, t, xp):
-    """Segment ``i`` on ``[boundaries[i-1], boundaries[i])``, at local time ``t - boundaries[i-1]``."""
-    if xp is MATH:  # the hot scalar path: no list of bound methods
-        i = bisect.bisect_right(boundaries, t)
-        return schedules[i]._eval(t - boundaries[i - 1] if i else t, xp)
-    return _piecewise([s._eval for s in schedules], boundaries, t, xp)
-
-
-def _piecewise(parts, boundaries, t, xp):
-    """``parts[i](t - boundaries[i-1], xp)`` on ``[boundaries[i-1], boundaries[i])``.
-
-    Python scalars and NumPy arrays evaluate each part only where it is active; traced backends
-    (JAX, TensorFlow, torch) evaluate every part at ``maximum(t - boundary, 0)`` and select with
-    a chain of ``where`` (optax ``join_schedules``)."""
-    if xp is MATH:
-        i = bisect.bisect_right(boundaries, t)
-        return parts[i](t - boundaries[i - 1] if i else t, xp)
-    if xp.name == "numpy":
-        np = xp.np
-        flat = t.reshape(-1)
-        segment = np.searchsorted(np.asarray(boundaries, dtype=np.float64), flat, side="right")
-        out = np.empty_like(flat)
-        for i, part in enumerate(parts):
-            active = segment == i
-            if active.any():
-                out[active] = part(flat[active] - boundaries[i - 1] if i else flat[active], xp)
-        return out.reshape(t.shape)
-    out = parts[0](t, xp)
-    for boundary, part in zip(boundaries, parts[1:]):
-        out = xp.where(t < boundary, out, part(xp.maximum(t - boundary, 0.0), xp))
-    return out
+    """Segment ``i`` on ``[boundaries[i-1], boundaries[i])``, at local time ``t - boundaries[i-1]``
+    (:meth:`lrdecay.backends.Backend.piecewise`)."""
+    return xp.piecewise([s._eval for s in schedules], boundaries, t)
 
 
 def _add_durations(*durations):
@@ -176,7 +148,7 @@ class Warmup(Schedule):
     def _eval(self, t, xp):
         if not self.steps:
             return self.schedule._eval(t, xp)
-        return _piecewise((self._ramp, self.schedule._eval), (self.steps,), t, xp)
+        return xp.piecewise((self._ramp, self.schedule._eval), (self.steps,), t)
 
     @property
     def duration(self):

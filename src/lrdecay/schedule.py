@@ -14,7 +14,7 @@ import math
 import numbers
 from typing import ClassVar
 
-from .backends import MATH, get_backend
+from .backends import get_backend
 
 __all__ = ["Schedule", "register", "registry"]
 
@@ -38,6 +38,22 @@ def registry() -> dict[str, type[Schedule]]:
     return dict(sorted(_REGISTRY.items()))
 
 
+_INF = math.inf
+
+
+class _CompiledOnFirstUse:
+    """``schedule._scalar``: compiled on first access and stored in the instance's ``__dict__``
+    (a non-data descriptor: later reads find the function there directly)."""
+
+    def __get__(self, schedule, owner=None):
+        if schedule is None:
+            return self
+        from ._compile import scalar_function
+
+        function = schedule.__dict__["_scalar"] = scalar_function(schedule)
+        return function
+
+
 class Schedule:
     """Base of every schedule: ``s(step) -> value``.
 
@@ -53,13 +69,30 @@ class Schedule:
 
     def __call__(self, step):
         cls = type(step)
-        if cls is int or cls is float:  # the hot path: no dispatch, no conversion beyond float()
-            if not 0 <= step < math.inf:
-                raise ValueError(f"step must be a finite number >= 0, got {step!r}")
-            return float(self._eval(float(step), MATH))
-        xp = get_backend(step)
-        t = xp.prepare(step)
-        return xp.finalize(self._eval(t, xp), t)
+        if cls is float or cls is int:  # the hot path: the formula compiled for Python floats
+            if 0 <= step < _INF:
+                return self._scalar(step if cls is float else float(step))
+            raise ValueError(f"step must be a finite number >= 0, got {step!r}")
+        return get_backend(step).evaluate(self._eval, step)
+
+    def curve(self, steps, *, dtype=None, out=None):
+        """The values at ``0, 1, ..., steps - 1`` (an int ``steps``) or at every step of a NumPy
+        array, as a NumPy array: float64, or ``dtype`` (``np.float32`` halves the memory), or
+        written into ``out`` (an array of the steps' shape and a float dtype), which is returned.
+        Values are the float64 formula rounded once to the result's dtype; no float64 copy of
+        the whole curve is made."""
+        from .backends import numpy_backend
+
+        return numpy_backend().values(self._eval, *_curve_args(steps, dtype, out))
+
+    #: ``t -> float`` for a float ``t >= 0``: ``_eval`` traced and compiled on first use
+    #: (:mod:`lrdecay._compile`); equal to ``float(self._eval(t, MATH))``.
+    _scalar = _CompiledOnFirstUse()
+
+    def __getstate__(self):  # pickle / deepcopy: the compiled function is rebuilt on use
+        state = dict(self.__dict__)
+        state.pop("_scalar", None)
+        return state
 
     def _eval(self, t, xp):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
@@ -122,6 +155,35 @@ class Schedule:
                 continue
             parts.append(f"{f.name}={_repr(value)}")
         return f"{self.kind}({', '.join(parts)})"
+
+
+def _curve_args(steps, dtype, out):
+    """Checked ``(steps, out, dtype)`` for :meth:`Schedule.curve`."""
+    import numpy as np
+
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer, np.ndarray)):
+        raise TypeError(f"steps must be an int (the number of steps) or a NumPy array of steps, got {steps!r}")
+    if not isinstance(steps, np.ndarray):
+        steps = int(steps)
+        if steps < 0:
+            raise ValueError(f"steps must be >= 0, got {steps}")
+    shape = steps.shape if isinstance(steps, np.ndarray) else (steps,)
+    if out is not None:
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a NumPy array, got {type(out).__name__}")
+        if out.shape != shape:
+            raise ValueError(f"out must have the steps' shape {shape}, got {out.shape}")
+        if dtype is not None and np.dtype(dtype) != out.dtype:
+            raise ValueError(f"dtype={np.dtype(dtype)} differs from out's dtype {out.dtype}; give one of them")
+        dtype = out.dtype
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be a NumPy float dtype, got {dtype!r}") from None
+        if dtype.kind != "f":
+            raise TypeError(f"dtype must be a float dtype (float32, float64), got {dtype}")
+    return steps, out, dtype
 
 
 def _compose():

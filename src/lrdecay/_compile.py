@@ -1,0 +1,396 @@
+"""The scalar fast path: each schedule's own ``_eval`` traced once into one flat Python function.
+
+A schedule's formula is written once, in ``_eval(t, xp)``. Evaluating it on the ``math``
+backend for every ``s(step)`` pays for the formula's structure at every call: the call into each
+child's ``_eval``, the lookups of its parameters, the backend's attributes. Here the formula is
+run once, lazily (the first scalar call), with a *symbolic* step: :class:`SymbolicBackend`
+records every operation the formula does on ``t`` as a node of an expression graph, while
+everything that does not depend on ``t`` (parameters, ``1 - alpha``, a phase plan) is computed
+then and there, exactly as the formula computes it. The graph is then emitted as the body of a
+single Python function (an :mod:`ast` built node by node from a fixed vocabulary: arithmetic,
+comparisons, conditional expressions and calls of the ``math`` backend's functions; parameters
+enter as numeric constants, never as text) and compiled once with :func:`compile`.
+
+The generated function does the same operations, in the same order, on the same Python floats
+as ``_eval(float(step), MATH)``, so its results are identical, bit for bit (tests compare them
+for every registered kind). Two things differ, both only in what is skipped:
+
+* ``where(c, a, b)`` becomes ``a if c else b``: only the branch taken is computed;
+* ``piecewise`` (join, sequence, warm-up, SGDR segments) becomes a balanced tree of
+  ``if t < boundary`` tests: ``O(log S)`` comparisons, then the one active segment.
+
+A formula the tracer cannot follow (one that branches in Python on the step, or hashes it into
+integers, like the noise of ``noisy_linear_cosine_decay``) keeps the reference path: ``_eval``
+on the ``math`` backend. See "How a schedule is evaluated" in docs/semantics.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import sys
+
+from .backends import MATH, Backend
+
+__all__ = ["SymbolicBackend", "scalar_function", "scalar_source"]
+
+
+class Untraceable(Exception):
+    """The formula did something with the symbolic step that has no node (e.g. ``if t > 0``)."""
+
+
+class Node:
+    """One operation on the step: ``op`` applied to ``args`` (nodes or Python numbers).
+    ``is_float`` says whether its value is always a Python float (else it may be an int or
+    a bool, and the result of the function is passed through ``float()``)."""
+
+    __slots__ = ("op", "args", "is_float")
+    __hash__ = object.__hash__
+
+    def __init__(self, op: str, args: tuple, is_float: bool):
+        self.op, self.args, self.is_float = op, args, is_float
+
+    def __bool__(self):
+        raise Untraceable("the formula branches in Python on the step")
+
+    def __float__(self):
+        raise Untraceable("the formula converts the step with float()")
+
+    def __int__(self):
+        raise Untraceable("the formula converts the step with int()")
+
+    __index__ = __int__
+
+    # arithmetic, in the operand order the formula wrote
+    def __add__(self, other):
+        return _binary("+", self, other)
+
+    def __radd__(self, other):
+        return _binary("+", other, self)
+
+    def __sub__(self, other):
+        return _binary("-", self, other)
+
+    def __rsub__(self, other):
+        return _binary("-", other, self)
+
+    def __mul__(self, other):
+        return _binary("*", self, other)
+
+    def __rmul__(self, other):
+        return _binary("*", other, self)
+
+    def __truediv__(self, other):
+        return _binary("/", self, other)
+
+    def __rtruediv__(self, other):
+        return _binary("/", other, self)
+
+    def __pow__(self, other):
+        return _binary("**", self, other)
+
+    def __rpow__(self, other):
+        return _binary("**", other, self)
+
+    def __and__(self, other):
+        return _compare("&", self, other)
+
+    def __rand__(self, other):
+        return _compare("&", other, self)
+
+    def __or__(self, other):
+        return _compare("|", self, other)
+
+    def __ror__(self, other):
+        return _compare("|", other, self)
+
+    def __neg__(self):
+        return Node("neg", (self,), self.is_float)
+
+    def __abs__(self):
+        return Node("abs", (self,), self.is_float)
+
+    def __lt__(self, other):
+        return _compare("<", self, other)
+
+    def __le__(self, other):
+        return _compare("<=", self, other)
+
+    def __gt__(self, other):
+        return _compare(">", self, other)
+
+    def __ge__(self, other):
+        return _compare(">=", self, other)
+
+    def __eq__(self, other):
+        return _compare("==", self, other)
+
+    def __ne__(self, other):
+        return _compare("!=", self, other)
+
+
+_NUMBERS = (int, float)
+
+
+def _operand(x):
+    if isinstance(x, Node):
+        return x
+    if type(x) in _NUMBERS or type(x) is bool:
+        return x
+    raise Untraceable(f"operand of type {type(x).__name__}")
+
+
+def _is_float(x) -> bool:
+    return x.is_float if isinstance(x, Node) else type(x) is float
+
+
+def _binary(op, a, b):
+    a, b = _operand(a), _operand(b)
+    # exact identities on floats: x * 1.0, 1.0 * x, x / 1.0, x - 0.0 are x (sign of zero and
+    # NaN included); 1.0 ** y is 1.0 for every y
+    if isinstance(b, Node) and b.is_float and op == "*" and type(a) is float and a == 1.0:
+        return b
+    if isinstance(a, Node) and a.is_float and type(b) is float and (
+        (op in "*/" and b == 1.0) or (op == "-" and b == 0.0 and not math.copysign(1.0, b) < 0)
+    ):
+        return a
+    if op == "**" and type(a) is float and a == 1.0:
+        return 1.0
+    return Node(op, (a, b), op == "/" or _is_float(a) or _is_float(b))
+
+
+def _compare(op, a, b):
+    """A comparison, or ``&``/``|`` of comparisons (bools in the math backend)."""
+    return Node(op, (_operand(a), _operand(b)), False)
+
+
+def _math_call(name, *args):
+    """``MATH.<name>(*args)``: computed now when no argument is a node, else a node."""
+    if not any(isinstance(a, Node) for a in args):
+        return getattr(MATH, name)(*args)
+    args = tuple(_operand(a) for a in args)
+    if name in ("minimum", "maximum"):
+        is_float = all(_is_float(a) for a in args)
+    else:
+        is_float = name not in ("floor", "ceil", "abs") or _is_float(args[0]) and name == "abs"
+    return Node(name, args, is_float)
+
+
+class SymbolicBackend(Backend):
+    """Records what a formula does to a symbolic step (see the module docstring)."""
+
+    name = "symbolic"
+
+    def floor(self, x):
+        return _math_call("floor", x)
+
+    def ceil(self, x):
+        return _math_call("ceil", x)
+
+    def exp(self, x):
+        return _math_call("exp", x)
+
+    def log(self, x):
+        return _math_call("log", x)
+
+    def log1p(self, x):
+        return _math_call("log1p", x)
+
+    def cos(self, x):
+        return _math_call("cos", x)
+
+    def sin(self, x):
+        return _math_call("sin", x)
+
+    def tanh(self, x):
+        return _math_call("tanh", x)
+
+    def sqrt(self, x):
+        return _math_call("sqrt", x)
+
+    def pow(self, base, exponent):
+        return _math_call("pow", base, exponent)
+
+    def fmod(self, a, b):
+        return _math_call("fmod", a, b)
+
+    def ipow(self, base, exponent):
+        return _math_call("pow", base, exponent)  # the math backend's ipow is math.pow
+
+    def minimum(self, a, b):
+        return _math_call("minimum", a, b)
+
+    def maximum(self, a, b):
+        return _math_call("maximum", a, b)
+
+    def abs(self, x):
+        return _math_call("abs", x)
+
+    def clip(self, x, low, high):
+        return self.minimum(self.maximum(x, low), high)
+
+    def where(self, condition, if_true, if_false):
+        if not isinstance(condition, Node):
+            return if_true if condition else if_false
+        a, b = _operand(if_true), _operand(if_false)
+        return Node("where", (condition, a, b), _is_float(a) and _is_float(b))
+
+    def piecewise(self, parts, boundaries, t):
+        if not isinstance(t, Node):
+            return MATH.piecewise(parts, boundaries, t)
+        values = tuple(_operand(part(t - boundaries[i - 1] if i else t, self)) for i, part in enumerate(parts))
+        return Node("piecewise", (t, tuple(boundaries), values), all(_is_float(v) for v in values))
+
+    def hashed_normal(self, t, key):
+        raise Untraceable("counter-based noise hashes the step into integers")
+
+
+SYMBOLIC = SymbolicBackend()
+
+#: The names the generated code may call, all taken from the math backend.
+_FUNCTIONS = {
+    "floor": math.floor, "ceil": math.ceil, "exp": math.exp, "log": math.log, "log1p": math.log1p,
+    "cos": math.cos, "sin": math.sin, "tanh": math.tanh, "sqrt": math.sqrt, "pow": math.pow, "fmod": math.fmod,
+    "min": min, "max": max, "abs": abs, "float": float,
+}
+_CALLS = {"minimum": "min", "maximum": "max"}
+_BINOPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow, "&": ast.BitAnd,
+           "|": ast.BitOr}
+_COMPARES = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq}
+#: Above this many nodes the graph is not emitted (pathological nesting): the reference path runs.
+_MAX_NODES = 20_000
+_NO_TYPE_PARAMS = {"type_params": []} if sys.version_info >= (3, 12) else {}
+
+
+def trace(schedule):
+    """The expression graph of ``schedule._eval`` at a symbolic step (a :class:`Node`, or a
+    number when the schedule does not depend on the step), and the step node itself."""
+    t = Node("t", (), True)
+    return schedule._eval(t, SYMBOLIC), t
+
+
+class _Emitter:
+    """Turns the graph into one expression. A node used more than once is bound to a local name
+    (``(_3 := ...)``) where it is first computed, and read by name after that, as long as that
+    binding is certain to have run (not inside a branch that was not taken)."""
+
+    def __init__(self, root, step):
+        self.step = step
+        self.uses: dict[int, int] = {}
+        self.names: dict[int, str] = {}
+        self.size = 0
+        self._count(root)
+
+    def _count(self, root):
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if not isinstance(node, Node):
+                continue
+            seen = self.uses.get(id(node), 0)
+            self.uses[id(node)] = seen + 1
+            self.size += 1
+            if self.size > _MAX_NODES:
+                raise Untraceable("expression too large")
+            if seen:
+                continue
+            if node.op == "piecewise":
+                t, _, values = node.args
+                self.uses[id(t)] = self.uses.get(id(t), 0) + 1  # the comparisons read it again
+                stack.append(t)
+                stack.extend(values)
+            else:
+                stack.extend(node.args)
+
+    def emit(self, node, bound: set):
+        if not isinstance(node, Node):
+            return ast.Constant(node)
+        if node is self.step:
+            return ast.Name("t", ast.Load())
+        key = id(node)
+        if key in bound:
+            return ast.Name(self.names[key], ast.Load())
+        expr = self._emit(node, bound)
+        if self.uses.get(key, 0) > 1:
+            name = self.names.setdefault(key, f"_{len(self.names)}")
+            bound.add(key)
+            return ast.NamedExpr(ast.Name(name, ast.Store()), expr)
+        return expr
+
+    def _emit(self, node, bound):
+        op, args = node.op, node.args
+        if op in _BINOPS:
+            left = self.emit(args[0], bound)
+            return ast.BinOp(left, _BINOPS[op](), self.emit(args[1], bound))
+        if op in _COMPARES:
+            left = self.emit(args[0], bound)
+            return ast.Compare(left, [_COMPARES[op]()], [self.emit(args[1], bound)])
+        if op == "neg":
+            return ast.UnaryOp(ast.USub(), self.emit(args[0], bound))
+        if op == "where":
+            test = self.emit(args[0], bound)
+            body = self.emit(args[1], set(bound))
+            return ast.IfExp(test, body, self.emit(args[2], set(bound)))
+        if op == "piecewise":
+            t, boundaries, values = args
+            if len(values) == 1:
+                return self.emit(values[0], bound)
+            return self._segments(self.emit(t, bound), t, boundaries, values, 0, len(values), bound)
+        name = _CALLS.get(op, op)
+        emitted = [self.emit(a, bound) for a in args]
+        return ast.Call(ast.Name(name, ast.Load()), emitted, [])
+
+    def _segments(self, first_t, t, boundaries, values, lo, hi, bound):
+        """Segments ``lo..hi-1`` as a balanced tree of ``t < boundary`` tests (the first test
+        carries ``t``'s own computation; later ones read it by name)."""
+        if hi - lo == 1:
+            return self.emit(values[lo], set(bound))
+        mid = (lo + hi) // 2
+        t_expr = first_t if first_t is not None else self.emit(t, bound)
+        test = ast.Compare(t_expr, [ast.Lt()], [ast.Constant(boundaries[mid - 1])])
+        left = self._segments(None, t, boundaries, values, lo, mid, set(bound))
+        right = self._segments(None, t, boundaries, values, mid, hi, set(bound))
+        return ast.IfExp(test, left, right)
+
+
+def _function_ast(schedule):
+    root, step = trace(schedule)
+    emitter = _Emitter(root, step)
+    body = emitter.emit(root, set())
+    if not _is_float(root):
+        body = ast.Call(ast.Name("float", ast.Load()), [body], [])
+    args = ast.arguments(posonlyargs=[], args=[ast.arg("t")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    function = ast.FunctionDef(name=f"{schedule.kind}_at", args=args, body=[ast.Return(body)],
+                               decorator_list=[], returns=None, **_NO_TYPE_PARAMS)
+    return ast.fix_missing_locations(ast.Module([function], type_ignores=[]))
+
+
+def scalar_source(schedule) -> str | None:
+    """The source of the function :func:`scalar_function` compiles for ``schedule`` (None if
+    the formula can't be traced): what ``s(step)`` runs, for reading."""
+    try:
+        return ast.unparse(_function_ast(schedule))
+    except Exception:  # noqa: BLE001 - any formula the tracer can't follow keeps the reference path
+        return None
+
+
+def scalar_function(schedule):
+    """``t -> float`` for a float ``t >= 0``: equal to ``float(schedule._eval(t, MATH))``."""
+    try:
+        module = compile(_function_ast(schedule), f"<lrdecay {schedule.kind}>", "exec")
+    except Exception:  # noqa: BLE001 - any formula the tracer can't follow keeps the reference path
+        return _reference(schedule)
+    code = next(c for c in module.co_consts if hasattr(c, "co_code"))
+    return _FunctionType(code, dict(_FUNCTIONS))
+
+
+def _reference(schedule):
+    evaluate = schedule._eval
+
+    def at(t):
+        return float(evaluate(t, MATH))
+
+    return at
+
+
+_FunctionType = type(_reference)
