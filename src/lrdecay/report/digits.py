@@ -19,7 +19,7 @@ from ..plateau import Plateau
 from ..schedule import Schedule
 from ..spec import parse
 
-__all__ = ["Data", "Run", "load_data", "comparison_specs", "train", "PEAK_LR"]
+__all__ = ["Data", "Run", "load_data", "comparison_specs", "train", "sgd_stepper", "PEAK_LR"]
 
 PEAK_LR = 0.2
 HIDDEN = 64
@@ -114,6 +114,28 @@ def _sgd_step(params, x, y, lr: float) -> float:
     for param, grad in zip(params, (gw1, gb1, gw2, gb2)):
         param -= lr * grad
     return loss
+
+
+def _minibatches(n: int, order_rng: np.random.Generator):
+    """Index arrays of the minibatches, epoch after epoch, each epoch in a fresh random order."""
+    while True:
+        order = order_rng.permutation(n)
+        for start in range(0, n, BATCH):
+            yield order[start:start + BATCH]
+
+
+def sgd_stepper(data: Data, seed: int = SEED):
+    """``step(lr) -> loss``: one SGD update at rate ``lr`` on the next training minibatch of a
+    fresh network, the same initial weights and minibatch order as :func:`train` with ``seed``
+    (the ``step_fn`` of ``lrdecay.finder.range_test``)."""
+    params = _init(np.random.default_rng([seed, 0]), data.x_train.shape[1], 10)
+    batches = _minibatches(len(data.x_train), np.random.default_rng([seed, 1]))
+
+    def step(lr: float) -> float:
+        batch = next(batches)
+        return _sgd_step(params, data.x_train[batch], data.y_train[batch], lr)
+
+    return step
 
 
 def train(name: str, spec: str, data: Data, epochs: int, seed: int = SEED,
