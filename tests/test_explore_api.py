@@ -1,0 +1,322 @@
+"""The explorer's server over plain HTTP: values are the library's, bad specs give the parser's
+message with its position, other origins are refused, and the work per request is bounded."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+import lrdecay  # noqa: E402
+from lrdecay.cli import summarize  # noqa: E402
+from lrdecay.explore import api  # noqa: E402
+from lrdecay.explore.server import MAX_BODY, MAX_SPECS, bind, page_url  # noqa: E402
+from lrdecay.explore.snippets import snippets  # noqa: E402
+from lrdecay.report.gallery import example  # noqa: E402
+from lrdecay.spec import SpecError  # noqa: E402
+from tests._explorer import request, running_explorer  # noqa: E402
+
+SPECS = [
+    "warmup(cosine_decay(0.1, 9000), steps=1000)",
+    "exponential_decay(0.1, decay_steps=20, decay_rate=0.8, staircase=True)",
+    "0.5 * piecewise_constant(boundaries=[30, 60], values=[0.1, 0.05, 0.01]).clip(min=0.02)",
+]
+
+
+@pytest.fixture(scope="module")
+def base():
+    with running_explorer() as address:
+        yield address
+
+
+def test_page_and_static_files_are_served(base):
+    status, headers, text = request(base + "/")
+    assert status == 200 and "<title>lrdecay explorer</title>" in text
+    assert "script-src 'self'" in headers["content-security-policy"]  # no CDN, no inline code
+    assert not re.search(r'(src|href)="(https?:)?//', text)  # nothing from elsewhere
+    for name in ("explorer.js", "explorer.css"):
+        status, headers, body = request(f"{base}/static/{name}")
+        assert status == 200 and len(body) > 500
+        assert set(re.findall(r"https?://[^\s\"'`]*", body)) <= {"http://www.w3.org/2000/svg"}
+
+
+def test_curve_values_are_the_library_values(base):
+    status, _, answer = request(base + "/api/curve", {"specs": SPECS, "steps": 120, "points": 4000})
+    assert status == 200
+    assert answer["steps"] == 120 and answer["x"] == list(range(120))
+    for spec, series in zip(SPECS, answer["series"]):
+        assert series["ok"], series
+        expected = lrdecay.parse(spec)(np.arange(120))
+        assert series["y"] == expected.tolist()  # exact: the same floats
+        assert series["text"] == repr(lrdecay.parse(spec))
+        assert lrdecay.from_dict(json.loads(series["json"])) == lrdecay.parse(spec)
+        assert lrdecay.parse(series["text"]) == lrdecay.parse(spec)
+
+
+def test_a_window_far_out_is_sampled_within_the_point_bound(base):
+    status, _, answer = request(base + "/api/curve", {
+        "specs": ["exponential(0.1, gamma=0.9999999)"], "start": 10**12, "stop": 2**53, "points": 50,
+    })
+    assert status == 200 and len(answer["x"]) == 50
+    assert answer["x"][0] == 10**12 and answer["x"][-1] == 2**53
+    expected = lrdecay.exponential(0.1, gamma=0.9999999)(np.array(answer["x"]))
+    assert answer["series"][0]["y"] == expected.tolist()
+
+
+def test_default_training_length_follows_the_longest_schedule(base):
+    _, _, answer = request(base + "/api/curve", {"specs": SPECS[:2]})
+    assert answer["steps"] == 10001  # warm-up 1000 + cosine 9000, and the end step
+
+
+def test_json_and_yaml_specs(base):
+    schedule = lrdecay.parse(SPECS[0])
+    yaml_text = "kind: cosine_decay\nlearning_rate: 0.1\ndecay_steps: 50\n"
+    _, _, answer = request(base + "/api/curve", {"specs": [json.dumps(schedule.to_dict()), yaml_text], "steps": 40})
+    assert [s["ok"] for s in answer["series"]] == [True, True]
+    assert answer["series"][0]["y"] == schedule(np.arange(40)).tolist()
+    assert answer["series"][1]["text"] == "cosine_decay(learning_rate=0.1, decay_steps=50)"
+
+
+@pytest.mark.parametrize("text", [
+    "exponential_decay(0.1, decay_steps=0, decay_rate=0.5)",
+    "cosine_decay(0.1,, 10)",
+    "warmup(cosine_decay(0.1, 100),\n       steps=-5)",
+    "cosine_decay(0.1, 100) ** 2",
+    "__import__('os').system('true')",
+])
+def test_bad_specs_give_the_parsers_message_and_position(base, text):
+    with pytest.raises(SpecError) as raised:
+        lrdecay.parse(text)
+    status, _, answer = request(base + "/api/curve", {"specs": [SPECS[0], text]})
+    assert status == 200 and answer["series"][0]["ok"]
+    error = answer["series"][1]["error"]
+    assert answer["series"][1]["ok"] is False
+    assert error["message"] == str(raised.value)
+    assert f"line {error['line']}, column {error['column']}" in error["message"]
+    assert "Traceback" not in json.dumps(answer)
+
+
+def test_bad_json_spec_has_a_position(base):
+    _, _, answer = request(base + "/api/curve", {"specs": ['{"kind": "constant",\n "value": }']})
+    error = answer["series"][0]["error"]
+    assert (error["line"], error["column"]) == (2, 11) and "invalid JSON" in error["message"]
+
+
+def test_check_is_the_clis_check(base):
+    from typer.testing import CliRunner
+
+    from lrdecay.cli import app
+
+    status, _, answer = request(base + "/api/check", {"specs": [SPECS[0], "constant(0.1"], "steps": 500})
+    assert status == 200
+    result = CliRunner().invoke(app, ["check", SPECS[0], "--steps", "500", "--format", "json"])
+    cli = json.loads(result.stdout)
+    assert answer["results"][0]["warnings"] == cli.pop("warnings") and answer["results"][0]["warnings"]
+    assert answer["results"][0]["summary"] == cli
+    assert answer["results"][1]["ok"] is False and "line 1" in answer["results"][1]["error"]["message"]
+
+
+def test_kinds_list_every_kind_and_its_form_rebuilds_the_example(base):
+    status, _, answer = request(base + "/api/kinds")
+    assert status == 200
+    listed = {k["kind"]: k for k in answer["kinds"]}
+    assert set(listed) == set(lrdecay.registry())
+    rebuilt = 0
+    for name, kind in listed.items():
+        instance = example(name)
+        if instance is None or instance.kind != name:
+            continue
+        # what the page writes from the form: every parameter given, by name
+        parts = [f"{f['name']}={f['value'] if f['value'] is not None else 'None'}" for f in kind["fields"]]
+        assert lrdecay.parse(f"{name}({', '.join(parts)})") == instance, name
+        rebuilt += 1
+    assert rebuilt >= 30
+
+
+ORIGIN_CASES = [
+    ({"Origin": "http://evil.example"}, 403),
+    ({"Origin": "null"}, 403),
+    ({"Host": "evil.example"}, 403),  # DNS rebinding: the right address, another name
+    ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ({"Sec-Fetch-Site": "same-site"}, 403),
+    ({"Sec-Fetch-Site": "same-origin"}, 200),
+]
+
+
+@pytest.mark.parametrize("headers, expected", ORIGIN_CASES)
+def test_requests_from_other_origins_are_refused(base, headers, expected):
+    status, _, answer = request(base + "/api/curve", {"specs": ["constant(0.1)"]}, headers=headers)
+    assert status == expected
+    if expected == 403:
+        assert "refused" in answer["error"] or "addressed" in answer["error"]
+    status, _, _ = request(base + "/", headers=headers)
+    assert status == expected
+
+
+def test_own_origin_is_accepted(base):
+    port = base.rsplit(":", 1)[1]
+    for origin in (base, f"http://localhost:{port}"):
+        status, _, _ = request(base + "/api/curve", {"specs": ["constant(0.1)"]}, headers={"Origin": origin})
+        assert status == 200
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"specs": ["constant(0.1)"] * (MAX_SPECS + 1)}, 400, "1 to 8 specs"),
+    ({"specs": []}, 400, "1 to 8 specs"),
+    ({"specs": "constant(0.1)"}, 400, "list of spec texts"),
+    ({"specs": [3]}, 400, "list of spec texts"),
+    ({"specs": ["constant(0.1)"], "points": 10**6}, 400, "'points' must be a whole number from 2 to 4000"),
+    ({"specs": ["constant(0.1)"], "points": 1}, 400, "'points'"),
+    ({"specs": ["constant(0.1)"], "steps": 2**53 + 1}, 400, "'steps' must be a whole number from 1"),
+    ({"specs": ["constant(0.1)"], "steps": 0}, 400, "'steps'"),
+    ({"specs": ["constant(0.1)"], "steps": 1.5}, 400, "'steps'"),
+    ({"specs": ["constant(0.1)"], "steps": True}, 400, "'steps'"),
+    ({"specs": ["constant(0.1)"], "start": 50, "stop": 10}, 400, "'stop' (10) must not be before 'start' (50)"),
+    ({"specs": ["constant(0.1)"], "start": -1}, 400, "'start'"),
+    ([1, 2], 400, "JSON object"),
+])
+def test_work_per_request_is_bounded(base, body, status, words):
+    got, _, answer = request(base + "/api/curve", body)
+    assert got == status and words in answer["error"]
+
+
+def test_payload_size_and_type_are_bounded(base):
+    big = {"specs": ["constant(0.1)" + " " * MAX_BODY]}
+    status, _, answer = request(base + "/api/curve", big)
+    assert status == 413 and str(MAX_BODY) in answer["error"]
+    status, _, answer = request(base + "/api/curve", raw=b"specs=constant(0.1)", method="POST",
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 415  # what a cross-site form could send
+    status, _, answer = request(base + "/api/curve", raw=b"{not json", method="POST",
+                                headers={"Content-Type": "application/json"})
+    assert status == 400 and "not valid JSON" in answer["error"]
+    status, _, _ = request(base + "/api/curve", method="GET")
+    assert status == 405
+
+
+def test_read_spec_refuses_what_is_not_a_spec():
+    with pytest.raises(SpecError, match="line 1, column 1: the spec is empty"):
+        api.read_spec("  \n ")
+    with pytest.raises(SpecError, match="must be text"):
+        api.read_spec(None)
+    with pytest.raises(SpecError, match=r"^\$: cosine_decay is missing required parameter 'decay_steps'"):
+        api.read_spec("kind: cosine_decay\nlearning_rate: 0.1\n")
+    with pytest.raises(SpecError, match=r"^YAML: line 3, column 1: invalid YAML"):
+        api.read_spec("kind: constant\nvalue: [0.1\n")
+
+
+def test_training_steps_refuses_bad_lengths():
+    assert api.training_steps([lrdecay.exponential(0.1, gamma=0.9)], None) == 100  # unbounded: as `show`
+    for bad in (0, -3, 2**53 + 1, 2.0, "10", True):
+        with pytest.raises(ValueError, match="steps must be a whole number from 1 to 2\\*\\*53"):
+            api.training_steps([], bad)
+
+
+def test_not_finite_values_are_null():
+    x, (y,) = api.curve([lrdecay.constant(0.1) / 1e-320 * 1e300], 0, 3, 10)
+    assert x == [0, 1, 2, 3] and all(v is None or math.isfinite(v) for v in y)
+
+
+def test_the_exported_pytorch_code_runs_and_gives_the_schedules_values(tmp_path):
+    schedule = lrdecay.parse(SPECS[2])
+    script = tmp_path / "train.py"
+    script.write_text(snippets(schedule)["pytorch"])
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True).stdout
+    rows = [line.split() for line in out.strip().splitlines()]
+    assert [int(step) for step, _ in rows] == [0, 1, 2, 3, 4]
+    assert [float(lr) for _, lr in rows] == [schedule(step) for step in range(5)]
+
+
+def test_the_exported_optax_and_keras_code_build_the_schedule(capsys):
+    pytest.importorskip("optax")
+    pytest.importorskip("keras")
+    schedule = lrdecay.parse(SPECS[0])
+    code = snippets(schedule)
+    namespace = {}
+    exec(compile(code["optax"], "optax snippet", "exec"), namespace)
+    assert namespace["schedule"] == schedule
+    state = namespace["optimizer"].init({"w": np.zeros(2, np.float32)})
+    assert state is not None
+    exec(compile(code["keras"], "keras snippet", "exec"), namespace)
+    rate = namespace["optimizer"].learning_rate
+    assert math.isclose(float(rate), schedule(0), abs_tol=1e-9)
+
+
+def test_every_example_kind_has_importable_code():
+    for name in lrdecay.registry():
+        instance = example(name)
+        if instance is None:
+            continue
+        code = snippets(instance)["pytorch"]
+        imports = code.splitlines()[1]
+        namespace = {}
+        exec(imports, namespace)  # every name the text uses is imported from lrdecay
+        exec(compile(f"schedule = {repr(instance)}", name, "exec"), namespace)
+        assert namespace["schedule"] == instance, name
+
+
+def test_bind_and_page_url():
+    taken = bind(0)
+    try:
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError):
+            bind(port)
+    finally:
+        taken.close()
+    url = page_url(8765, ["cosine_decay(0.1, 100)", "constant(0.05)"], steps=200, log=True)
+    assert url == ("http://127.0.0.1:8765/?s=cosine_decay%280.1%2C+100%29&s=constant%280.05%29"
+                   "&steps=200&log=1")
+
+
+def test_explore_command_serves_the_page(tmp_path):
+    """``lrdecay explore --no-browser --port 0`` prints the address and answers there."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lrdecay", "explore", "constant(0.05)", "--no-browser", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("lrdecay explorer: http://127.0.0.1:"), line + process.stderr.read()
+        url = line.split()[2]
+        assert url.endswith("/?s=constant%28value%3D0.05%29")
+        status, _, text = request(url)
+        assert status == 200 and "lrdecay explorer" in text
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["explore", "--port", "70000", "--no-browser"], "--port must be between 0 and 65535, got 70000"),
+    (["explore", "cosine_decay(0.1,", "--no-browser"], "bad SPEC"),
+    (["explore", "--steps", "0", "--no-browser"], "--steps must be between 1 and 2**53, got 0"),
+])
+def test_explore_command_refuses_bad_arguments(args, words):
+    from typer.testing import CliRunner
+
+    from lrdecay.cli import app
+
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and words in result.stderr
+
+
+def test_explore_command_reports_a_taken_port():
+    from typer.testing import CliRunner
+
+    from lrdecay.cli import app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+        result = CliRunner().invoke(app, ["explore", "--port", str(port), "--no-browser"])
+    assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
