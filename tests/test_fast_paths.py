@@ -120,10 +120,10 @@ def test_long_joins_and_nested_warmups_equal_the_formula():
 
 
 def test_compiled_function_reads_as_the_formula():
-    source = scalar_source(lrdecay.cosine_decay(0.1, 1000))
-    assert "cos(3.141592653589793 * (min(t, 1000) / 1000))" in source, source
+    source = scalar_source(lrdecay.exponential_decay(0.1, 1000, 0.96, staircase=True))
+    assert "return 0.1 * pow(0.96, floor(t / 1000))" in source, source
     join = scalar_source(lrdecay.join([lrdecay.constant(float(i)) for i in range(8)], list(range(1, 8))))
-    outermost = ast.parse(join).body[0].body[0].value
+    outermost = ast.parse(join).body[0].body[-1].value
     assert join.count("if t < ") == 7 and outermost.test.comparators[0].value == 4, join  # a balanced tree
 
 

@@ -18,7 +18,10 @@ from .schedule import *  # noqa: F403
 from .simple import *  # noqa: F403
 from .spec import *  # noqa: F403
 from .transformer import *  # noqa: F403
+from .migrate import from_hf, from_keras, from_timm, from_torch  # noqa: E402 - switching from other libraries
 
 __version__ = "0.1.0"
 
-__all__ = [name for module in _MODULES for name in module.__all__] + ["ema"]
+__all__ = [name for module in _MODULES for name in module.__all__] + [
+    "ema", "from_hf", "from_keras", "from_timm", "from_torch",
+]

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import math
-import sys
 
 from .backends import MATH, Backend
 
@@ -193,6 +192,9 @@ class SymbolicBackend(Backend):
     def log(self, x):
         return _math_call("log", x)
 
+    def expm1(self, x):
+        return _math_call("expm1", x)
+
     def log1p(self, x):
         return _math_call("log1p", x)
 
@@ -249,17 +251,15 @@ SYMBOLIC = SymbolicBackend()
 
 #: The names the generated code may call, all taken from the math backend.
 _FUNCTIONS = {
-    "floor": math.floor, "ceil": math.ceil, "exp": math.exp, "log": math.log, "log1p": math.log1p,
+    "floor": math.floor, "ceil": math.ceil, "exp": math.exp, "expm1": math.expm1, "log": math.log, "log1p": math.log1p,
     "cos": math.cos, "sin": math.sin, "tanh": math.tanh, "sqrt": math.sqrt, "pow": math.pow, "fmod": math.fmod,
-    "min": min, "max": max, "abs": abs, "float": float,
+    "abs": abs, "float": float,
 }
-_CALLS = {"minimum": "min", "maximum": "max"}
 _BINOPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow, "&": ast.BitAnd,
            "|": ast.BitOr}
 _COMPARES = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq}
 #: Above this many nodes the graph is not emitted (pathological nesting): the reference path runs.
 _MAX_NODES = 20_000
-_NO_TYPE_PARAMS = {"type_params": []} if sys.version_info >= (3, 12) else {}
 
 
 def trace(schedule):
@@ -336,9 +336,25 @@ class _Emitter:
             if len(values) == 1:
                 return self.emit(values[0], bound)
             return self._segments(self.emit(t, bound), t, boundaries, values, 0, len(values), bound)
-        name = _CALLS.get(op, op)
+        if op in ("minimum", "maximum"):
+            # min(a, b) is b if b < a else a (builtin min keeps the first of equals, and a NaN
+            # in front); max likewise with >. Both read each operand twice: named first.
+            b_first, b = self._named(args[1], bound)
+            a_first, a = self._named(args[0], bound)
+            wins = ast.Lt() if op == "minimum" else ast.Gt()
+            return ast.IfExp(ast.Compare(b_first, [wins], [a_first]), b, a)
         emitted = [self.emit(a, bound) for a in args]
-        return ast.Call(ast.Name(name, ast.Load()), emitted, [])
+        return ast.Call(ast.Name(op, ast.Load()), emitted, [])
+
+    def _named(self, node, bound):
+        """``(first, again)``: expressions for computing ``node`` and for reading it again."""
+        first = self.emit(node, bound)
+        if isinstance(first, (ast.Constant, ast.Name)):
+            return first, first
+        if not isinstance(first, ast.NamedExpr):  # single use so far: bind it here
+            name = self.names.setdefault(id(node), f"_{len(self.names)}")
+            first = ast.NamedExpr(ast.Name(name, ast.Store()), first)
+        return first, ast.Name(first.target.id, ast.Load())
 
     def _segments(self, first_t, t, boundaries, values, lo, hi, bound):
         """Segments ``lo..hi-1`` as a balanced tree of ``t < boundary`` tests (the first test
@@ -353,16 +369,43 @@ class _Emitter:
         return ast.IfExp(test, left, right)
 
 
-def _function_ast(schedule):
-    root, step = trace(schedule)
-    emitter = _Emitter(root, step)
-    body = emitter.emit(root, set())
-    if not _is_float(root):
-        body = ast.Call(ast.Name("float", ast.Load()), [body], [])
-    args = ast.arguments(posonlyargs=[], args=[ast.arg("t")], kwonlyargs=[], kw_defaults=[], defaults=[])
-    function = ast.FunctionDef(name=f"{schedule.kind}_at", args=args, body=[ast.Return(body)],
-                               decorator_list=[], returns=None, **_NO_TYPE_PARAMS)
-    return ast.fix_missing_locations(ast.Module([function], type_ignores=[]))
+#: The function every schedule's ``s(step)`` runs: Python ints and floats >= 0 take the
+#: compiled formula (``_EXPR``, replaced by the traced expression); anything else goes to
+#: ``_other`` (:meth:`lrdecay.Schedule._call_other`: an error, or a NumPy/JAX/TF/torch backend).
+#: ``step * 1.0`` is ``float(step)`` for an int, without a call.
+_TEMPLATE = """
+def _at(step):
+    if step.__class__ is int:
+        if step < 0:
+            return _other(step)
+        t = step * 1.0
+    elif step.__class__ is float and 0.0 <= step < _INF:
+        t = step
+    else:
+        return _other(step)
+    return _EXPR
+"""
+
+
+class _Splice(ast.NodeTransformer):
+    def __init__(self, expr):
+        self.expr = expr
+
+    def visit_Name(self, node):  # noqa: N802 - ast's naming
+        return self.expr if node.id == "_EXPR" else node
+
+
+def _function_ast(schedule, expr=None):
+    """The module holding ``<kind>_at(step)``: the template around ``expr`` (by default the
+    traced formula)."""
+    if expr is None:
+        root, step = trace(schedule)
+        expr = _Emitter(root, step).emit(root, set())
+        if not _is_float(root):
+            expr = ast.Call(ast.Name("float", ast.Load()), [expr], [])
+    module = _Splice(expr).visit(ast.parse(_TEMPLATE))
+    module.body[0].name = f"{schedule.kind}_at"
+    return ast.fix_missing_locations(module)
 
 
 def scalar_source(schedule) -> str | None:
@@ -375,22 +418,20 @@ def scalar_source(schedule) -> str | None:
 
 
 def scalar_function(schedule):
-    """``t -> float`` for a float ``t >= 0``: equal to ``float(schedule._eval(t, MATH))``."""
+    """``step -> value``: for a Python int or float ``step >= 0``, the float
+    ``float(schedule._eval(float(step), MATH))`` (computed by the compiled formula); for any
+    other step, ``schedule._call_other(step)``."""
+    names = dict(_FUNCTIONS, _other=schedule._call_other, _INF=math.inf)
+    filename = f"<lrdecay {schedule.kind}>"
     try:
-        module = compile(_function_ast(schedule), f"<lrdecay {schedule.kind}>", "exec")
+        code = compile(_function_ast(schedule), filename, "exec")
     except Exception:  # noqa: BLE001 - any formula the tracer can't follow keeps the reference path
-        return _reference(schedule)
-    code = next(c for c in module.co_consts if hasattr(c, "co_code"))
-    return _FunctionType(code, dict(_FUNCTIONS))
+        reference = ast.parse("float(_evaluate(t, _MATH))", mode="eval").body
+        code = compile(_function_ast(schedule, reference), filename, "exec")
+        names.update(_evaluate=schedule._eval, _MATH=MATH)
+    function_code = next(c for c in code.co_consts if isinstance(c, _CodeType))
+    return _FunctionType(function_code, names)
 
 
-def _reference(schedule):
-    evaluate = schedule._eval
-
-    def at(t):
-        return float(evaluate(t, MATH))
-
-    return at
-
-
-_FunctionType = type(_reference)
+_CodeType = type(scalar_function.__code__)
+_FunctionType = type(scalar_function)

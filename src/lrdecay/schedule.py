@@ -10,8 +10,8 @@ and by ``repr``.
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
+import operator
 from typing import ClassVar
 
 from .backends import get_backend
@@ -38,11 +38,8 @@ def registry() -> dict[str, type[Schedule]]:
     return dict(sorted(_REGISTRY.items()))
 
 
-_INF = math.inf
-
-
 class _CompiledOnFirstUse:
-    """``schedule._scalar``: compiled on first access and stored in the instance's ``__dict__``
+    """``schedule._call``: compiled on first access and stored in the instance's ``__dict__``
     (a non-data descriptor: later reads find the function there directly)."""
 
     def __get__(self, schedule, owner=None):
@@ -50,7 +47,7 @@ class _CompiledOnFirstUse:
             return self
         from ._compile import scalar_function
 
-        function = schedule.__dict__["_scalar"] = scalar_function(schedule)
+        function = schedule.__dict__["_call"] = scalar_function(schedule)
         return function
 
 
@@ -67,11 +64,14 @@ class Schedule:
     #: The framework functions this schedule reproduces (shown by ``lrdecay list``).
     matches: ClassVar[str] = ""
 
-    def __call__(self, step):
+    #: ``s(step)``: the schedule's compiled function (:mod:`lrdecay._compile`), read from the
+    #: instance by a C-level getter, so that a call runs no Python frame besides the formula's.
+    __call__ = property(operator.attrgetter("_call"), doc="s(step) -> the value at step")
+
+    def _call_other(self, step):
+        """``s(step)`` for every step that is not a Python int or float >= 0."""
         cls = type(step)
-        if cls is float or cls is int:  # the hot path: the formula compiled for Python floats
-            if 0 <= step < _INF:
-                return self._scalar(step if cls is float else float(step))
+        if cls is int or cls is float:
             raise ValueError(f"step must be a finite number >= 0, got {step!r}")
         return get_backend(step).evaluate(self._eval, step)
 
@@ -85,13 +85,13 @@ class Schedule:
 
         return numpy_backend().values(self._eval, *_curve_args(steps, dtype, out))
 
-    #: ``t -> float`` for a float ``t >= 0``: ``_eval`` traced and compiled on first use
-    #: (:mod:`lrdecay._compile`); equal to ``float(self._eval(t, MATH))``.
-    _scalar = _CompiledOnFirstUse()
+    #: ``step -> value``: ``_eval`` traced and compiled on first use (:mod:`lrdecay._compile`);
+    #: equal to ``float(self._eval(float(step), MATH))`` for Python numbers.
+    _call = _CompiledOnFirstUse()
 
     def __getstate__(self):  # pickle / deepcopy: the compiled function is rebuilt on use
         state = dict(self.__dict__)
-        state.pop("_scalar", None)
+        state.pop("_call", None)
         return state
 
     def _eval(self, t, xp):  # pragma: no cover - every subclass defines it

@@ -12,11 +12,13 @@ like TensorFlow's ``global_step`` and like a torch scheduler stepped after each 
 from __future__ import annotations
 
 import operator
+import warnings
 
 import torch  # absolute import: this is the real torch, not this module
 from torch.optim.lr_scheduler import LRScheduler
 
 from .backends import MATH
+from .migrate import load_torch_state, torch_state_class
 from .spec import as_schedule, from_dict, is_spec
 
 __all__ = ["ScheduleLR"]
@@ -29,6 +31,9 @@ _BETAS = {"beta1": ("betas", 0), "beta2": ("betas", 1)}
 #: keys that torch's optimizers accept as 0-dim tensors (so compile_safe applies to them)
 _TENSOR_KEYS = ("lr", "betas")
 _STATE_FORMAT = 1
+#: clock="updates": step() after this many updates (or this many step() calls with the clock at 0)
+#: warns; at most this many calls are watched.
+_CLOCK_RATIO, _WATCH_CALLS = 10, 1000
 
 
 class ScheduleLR(LRScheduler):
@@ -81,9 +86,27 @@ class ScheduleLR(LRScheduler):
         # scheduler recorded it, else the group's current value; they are kept in our state too.
         self._bases = {name: [self._initial_value(g, name) for g in groups] for name in self._schedules}
         self._count = 0
+        # once-per-epoch trap (clock="updates"): see _watch_clock
+        self._clock_watch, self._updates_since_call, self._sparse_calls = clock == "updates", 0, False
+        self._quiet_calls = self._watched_calls = 0
         self._build_slots()
         self._register_hooks()
         self._apply()
+
+    @classmethod
+    def from_torch(cls, scheduler, **kwargs) -> ScheduleLR:
+        """The ScheduleLR that takes over from ``scheduler`` (a live torch scheduler) on its
+        optimizer, at the same step and with the same rates: :func:`lrdecay.from_torch`'s
+        schedule, the momentum curves of OneCycleLR/CyclicLR, and ``clock="calls"`` (torch's
+        convention) unless ``kwargs`` say otherwise. Stop stepping ``scheduler`` afterwards."""
+        from .migrate import from_torch, torch_hyperparams
+
+        kwargs = {"clock": "calls", "hyperparams": torch_hyperparams(scheduler) or None, **kwargs}
+        new = cls(scheduler.optimizer, from_torch(scheduler), **kwargs)
+        new._count = scheduler.last_epoch
+        new._build_slots()
+        new._apply()
+        return new
 
     # -- torch's scheduler interface ------------------------------------------------------
 
@@ -115,12 +138,16 @@ class ScheduleLR(LRScheduler):
                 self._count += 1
             elif self._counts:
                 raise TypeError(f"step(n) needs the number of {self.clock} with clock={self.clock!r}")
+            elif self._clock_watch:
+                self._watch_clock()
             self._apply()
             return
         counts = self._counts
         if n is not None and not counts:
             if self.plateau is None or metrics is not None:
-                raise TypeError(f"step() takes a count only with clock='samples' or 'tokens' (clock={self.clock!r})")
+                raise TypeError(f"step() takes a count only with clock='samples' or 'tokens' (clock={self.clock!r}); "
+                                "torch's step(epoch) form isn't supported: call step() once per epoch with "
+                                "clock='calls', or resume at an epoch with load_state_dict")
             n, metrics = None, n
         if metrics is not None:
             self._observe(metrics)
@@ -177,6 +204,8 @@ class ScheduleLR(LRScheduler):
         refused unless ``on_mismatch="use_saved"`` (adopt the saved schedules) or ``"use_new"``
         (keep this scheduler's schedules, take the saved clock)."""
         _check_choice("on_mismatch", on_mismatch, _ON_MISMATCH)
+        if isinstance(state_dict, dict) and "format" not in state_dict and torch_state_class(state_dict):
+            return load_torch_state(self, state_dict, on_mismatch)  # a torch scheduler's own state
         if not isinstance(state_dict, dict) or state_dict.get("format") != _STATE_FORMAT:
             raise ValueError("state_dict is not a ScheduleLR state (missing or unknown 'format')")
         saved, own = state_dict["spec"], self.spec()
@@ -298,7 +327,33 @@ class ScheduleLR(LRScheduler):
     @torch.compiler.disable  # runs eagerly after a compiled optimizer step: no guards on the clock
     def _after_update(self, optimizer, args, kwargs):
         self._count += 1
+        self._updates_since_call += 1
         self._apply()
+
+    def _watch_clock(self):
+        """clock="updates", at a plain ``step()``: warn once when ``step()`` comes after many
+        updates (torch code stepping an epoch-based schedule once per epoch) or when it keeps
+        being called and the clock never moves (the optimizer is stepped without
+        ``Optimizer.step``'s hooks). Stops watching after a warning or ``_WATCH_CALLS`` calls."""
+        since, self._updates_since_call = self._updates_since_call, 0
+        sparse = since >= 2 and (since >= _CLOCK_RATIO or self._sparse_calls)
+        self._sparse_calls = since >= 2
+        self._quiet_calls = 0 if self._count else self._quiet_calls + 1
+        self._watched_calls += 1
+        if sparse:
+            message = (f"ScheduleLR(clock='updates') counts optimizer updates itself, and step() came after "
+                       f"{since} of them. If step() runs once per epoch because the schedule counts epochs, "
+                       "use clock='calls' (or per_epoch(schedule, steps_per_epoch)); if it counts updates, "
+                       "this step() call is not needed")
+        elif self._quiet_calls >= _CLOCK_RATIO:
+            message = (f"ScheduleLR(clock='updates'): step() was called {self._quiet_calls} times and no "
+                       "optimizer update was counted, so the schedule has not moved. If the optimizer is "
+                       "stepped without torch.optim.Optimizer.step's hooks, use clock='calls'")
+        else:
+            self._clock_watch = self._watched_calls < _WATCH_CALLS
+            return
+        self._clock_watch = False
+        warnings.warn(message, stacklevel=3)
 
     def _after_optimizer_load(self, optimizer):
         # optimizer.load_state_dict replaces the param groups: write our values (and, with

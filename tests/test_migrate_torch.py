@@ -1,0 +1,299 @@
+"""Switching from PyTorch: lrdecay.from_torch against the real schedulers, ScheduleLR.from_torch,
+resuming a run started with torch's scheduler from its own state_dict, and the once-per-epoch
+clock warning."""
+
+import io
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch.optim import lr_scheduler as L
+
+import lrdecay
+from lrdecay.torch import ScheduleLR
+
+warnings.filterwarnings("ignore", message=".*epoch parameter in `scheduler.step", category=UserWarning)
+
+
+def model_and_optimizer(groups=1, lr=0.1, momentum=0.9, seed=0):
+    torch.manual_seed(seed)
+    model = torch.nn.ModuleList([torch.nn.Linear(3, 1).double() for _ in range(groups)])
+    params = [{"params": layer.parameters(), "lr": lr * (i + 1)} for i, layer in enumerate(model)]
+    return model, torch.optim.SGD(params, lr=lr, momentum=momentum)
+
+
+def train_step(model, optimizer, step):
+    x = torch.linspace(-1, 1, 12, dtype=torch.float64).reshape(4, 3) * (0.1 + 0.1 * (step % 3))
+    optimizer.zero_grad()
+    sum(layer(x).pow(2).sum() for layer in model).backward()
+    optimizer.step()
+
+
+SCHEDULERS = {
+    "StepLR": lambda o: L.StepLR(o, 3, 0.5),
+    "MultiStepLR": lambda o: L.MultiStepLR(o, [5, 10, 10, 20], 0.7),
+    "ConstantLR": lambda o: L.ConstantLR(o, 0.25, 7),
+    "LinearLR": lambda o: L.LinearLR(o, 0.1, 1.0, 10),
+    "ExponentialLR": lambda o: L.ExponentialLR(o, 0.97),
+    "PolynomialLR": lambda o: L.PolynomialLR(o, 20, 2.0),
+    "CosineAnnealingLR": lambda o: L.CosineAnnealingLR(o, 15, 0.001),
+    "CosineAnnealingWarmRestarts": lambda o: L.CosineAnnealingWarmRestarts(o, 5, 2, 0.001),
+    "CyclicLR": lambda o: L.CyclicLR(o, 0.01, 0.1, 4, 6, mode="triangular2"),
+    "CyclicLR-exp_range": lambda o: L.CyclicLR(o, 0.01, 0.1, 5, mode="exp_range", gamma=0.99),
+    "OneCycleLR": lambda o: L.OneCycleLR(o, [0.5, 0.7][: len(o.param_groups)], total_steps=70, pct_start=0.25),
+    "OneCycleLR-linear-3": lambda o: L.OneCycleLR(o, 0.5, total_steps=70, anneal_strategy="linear",
+                                                 three_phase=True),
+    "SequentialLR": lambda o: L.SequentialLR(
+        o, [L.LinearLR(o, 0.1, 1.0, 5), L.CosineAnnealingLR(o, 30), L.StepLR(o, 4)], [5, 20]),
+    "ChainedScheduler": lambda o: L.ChainedScheduler(
+        [L.ConstantLR(o, 0.5, 4), L.ExponentialLR(o, 0.9), L.StepLR(o, 5, 0.5)]),
+}
+
+
+def torch_rates(scheduler, steps):
+    """The rate of every group after 0, 1, ..., steps - 1 calls of scheduler.step()."""
+    rates = []
+    for _ in range(steps):
+        rates.append([g["lr"] for g in scheduler.optimizer.param_groups])
+        scheduler.optimizer.step()
+        scheduler.step()
+    return np.array(rates)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_from_torch_gives_torch_rates(name, groups):
+    _, optimizer = model_and_optimizer(groups)
+    scheduler = SCHEDULERS[name](optimizer)
+    schedule = lrdecay.from_torch(scheduler)
+    per_group = schedule if isinstance(schedule, list) else [schedule] * groups
+    assert isinstance(schedule, list) == (groups == 2 and name not in ("CyclicLR", "CyclicLR-exp_range", "OneCycleLR-linear-3"))
+    assert [lrdecay.from_torch(scheduler, group=i) for i in range(groups)] == per_group
+    for s in per_group:
+        assert lrdecay.parse(repr(s)) == s  # a spec like any other
+    expected = torch_rates(scheduler, 70)
+    got = np.array([[s(t) for s in per_group] for t in range(70)])
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=0)
+
+
+def test_from_torch_reads_hugging_face_lambdas():
+    transformers = pytest.importorskip("transformers")
+    for name, kwargs in [("linear", {}), ("cosine", {}), ("cosine_with_restarts", {"num_cycles": 3}),
+                         ("polynomial", {"power": 2.0}), ("constant", {}), ("constant_with_warmup", {}),
+                         ("inverse_sqrt", {}), ("cosine_with_min_lr", {"min_lr_rate": 0.1}),
+                         ("cosine_warmup_with_min_lr", {"min_lr": 0.001, "warmup_lr_rate": 0.2}),
+                         ("warmup_stable_decay", {"num_decay_steps": 20, "decay_type": "1-sqrt"})]:
+        _, optimizer = model_and_optimizer()
+        scheduler = transformers.get_scheduler(name, optimizer, 10, 60, scheduler_specific_kwargs=kwargs)
+        expected = torch_rates(scheduler, 70)[:, 0]
+        for schedule in (lrdecay.from_torch(scheduler), lrdecay.from_hf(name, 10, 60, learning_rate=0.1, **kwargs)):
+            np.testing.assert_allclose([schedule(t) for t in range(70)], expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda o: L.LambdaLR(o, lambda t: 0.9 ** t), ValueError, "LambdaLR holds a Python function"),
+    (lambda o: L.MultiplicativeLR(o, lambda t: 0.9), ValueError, "MultiplicativeLR holds a Python function"),
+    (lambda o: L.ReduceLROnPlateau(o), ValueError, "plateau=lrdecay.Plateau"),
+    (lambda o: L.ChainedScheduler([L.OneCycleLR(o, 0.5, total_steps=60), L.ExponentialLR(o, 0.99)]),
+     ValueError, r"_schedulers\[0\]: OneCycleLR inside a ChainedScheduler sets the lr"),
+    (lambda o: L.SequentialLR(o, [L.StepLR(o, 3), L.LambdaLR(o, lambda t: 1.0)], [4]),
+     ValueError, r"scheduler._schedulers\[1\]: LambdaLR holds a Python function"),
+    (lambda o: L.CyclicLR(o, 0.01, 0.1, scale_fn=lambda x: 0.5), ValueError, "custom scale_fn"),
+    (lambda o: type("MyStepLR", (L.StepLR,), {})(o, 3), ValueError, "MyStepLR subclasses torch's StepLR"),
+    (lambda o: o, TypeError, "must be a torch.optim.lr_scheduler object, got SGD"),
+    (lambda o: L.StepLR(o, 3).state_dict(), TypeError, "give it to ScheduleLR.load_state_dict"),
+])
+def test_from_torch_refuses_what_it_cannot_read(make, error, message):
+    _, optimizer = model_and_optimizer()
+    with pytest.raises(error, match=message):
+        lrdecay.from_torch(make(optimizer))
+
+
+def test_from_torch_group_argument():
+    _, optimizer = model_and_optimizer(2)
+    scheduler = L.StepLR(optimizer, 3)
+    assert lrdecay.from_torch(scheduler, group=1) == lrdecay.step_decay(0.2, 3)
+    for bad in (2, -1, 0.5, True):
+        with pytest.raises(ValueError, match=r"group must be an int in \[0, 2\)"):
+            lrdecay.from_torch(scheduler, group=bad)
+
+
+@pytest.mark.parametrize("name", ["OneCycleLR", "CyclicLR", "SequentialLR", "CosineAnnealingWarmRestarts"])
+def test_schedulelr_from_torch_takes_over_mid_run(name):
+    """Half the run with torch's scheduler, then ScheduleLR.from_torch on the same optimizer: the
+    rates (and OneCycleLR/CyclicLR's momentum) continue as torch's would."""
+    model, optimizer = model_and_optimizer(2)
+    reference = SCHEDULERS[name](optimizer)
+    twin_model, twin = model_and_optimizer(2)
+    scheduler = SCHEDULERS[name](twin)
+    for step in range(23):
+        train_step(model, optimizer, step), reference.step()
+        train_step(twin_model, twin, step), scheduler.step()
+    taken_over = ScheduleLR.from_torch(scheduler)
+    assert taken_over.clock == "calls" and taken_over.last_epoch == 23
+    for step in range(23, 69):
+        assert taken_over.get_last_lr() == pytest.approx(reference.get_last_lr(), rel=1e-13)
+        for mine, theirs in zip(twin.param_groups, optimizer.param_groups):
+            assert mine["momentum"] == pytest.approx(theirs["momentum"], rel=1e-13)
+        train_step(model, optimizer, step), reference.step()
+        train_step(twin_model, twin, step), taken_over.step()
+
+
+# -- resuming a torch run under lrdecay -------------------------------------------------------------
+
+RESUMABLE = {  # torch's scheduler, and the lrdecay schedule a user would write for it
+    "StepLR": (lambda o: L.StepLR(o, 7, 0.5), lambda lr: lrdecay.step_decay(lr, 7, 0.5)),
+    "MultiStepLR": (lambda o: L.MultiStepLR(o, [10, 25], 0.1), lambda lr: lrdecay.multistep_decay(lr, [10, 25])),
+    "CosineAnnealingLR": (lambda o: L.CosineAnnealingLR(o, 40, 1e-4),
+                          lambda lr: lrdecay.cosine_annealing(lr, 40, 1e-4)),
+    "OneCycleLR": (lambda o: L.OneCycleLR(o, [0.4, 0.8], total_steps=60, cycle_momentum=False),
+                   lambda lr: lrdecay.one_cycle(4 * lr, 60)),
+    "SequentialLR": (lambda o: L.SequentialLR(o, [L.LinearLR(o, 0.01, 1.0, 10), L.CosineAnnealingLR(o, 50)], [10]),
+                     lambda lr: lrdecay.join([lrdecay.linear(0.01 * lr, lr, 10), lrdecay.cosine_annealing(lr, 50)],
+                                             [10])),
+    "ChainedScheduler": (lambda o: L.ChainedScheduler([L.LinearLR(o, 0.1, 1.0, 5), L.ExponentialLR(o, 0.95)]),
+                         lambda lr: lrdecay.linear(0.1 * lr, lr, 5) * lrdecay.exponential(1.0, 0.95)),
+}
+
+
+def saved(obj):
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
+
+
+@pytest.mark.parametrize("name", sorted(RESUMABLE))
+def test_a_run_started_with_torch_resumes_under_lrdecay(name):
+    """Train N steps with torch's scheduler, save, resume with ScheduleLR from torch's own
+    state_dict: the rates and the weights follow the uninterrupted torch run."""
+    make_torch, make_schedule = RESUMABLE[name]
+    model, optimizer = model_and_optimizer(2)
+    scheduler = make_torch(optimizer)
+    n, total = 17, 55
+    for step in range(n):
+        train_step(model, optimizer, step), scheduler.step()
+    checkpoint = saved({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict()})
+    uninterrupted = []
+    for step in range(n, total):
+        uninterrupted.append(scheduler.get_last_lr())
+        train_step(model, optimizer, step), scheduler.step()
+
+    resumed_model, resumed_optimizer = model_and_optimizer(2, seed=1)
+    resumed_model.load_state_dict(checkpoint["model"])
+    resumed_optimizer.load_state_dict(checkpoint["optimizer"])
+    lrs = [make_schedule(0.1), make_schedule(0.2)]
+    resumed = ScheduleLR(resumed_optimizer, lrs, clock="calls")
+    resumed.load_state_dict(checkpoint["scheduler"])
+    assert resumed.last_epoch == n
+    trajectory = []
+    for step in range(n, total):
+        trajectory.append(resumed.get_last_lr())
+        train_step(resumed_model, resumed_optimizer, step), resumed.step()
+    np.testing.assert_allclose(trajectory, uninterrupted, rtol=1e-13)
+    for mine, theirs in zip(resumed_model.parameters(), model.parameters()):
+        torch.testing.assert_close(mine, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_torch_state_with_another_schedule_is_refused_unless_told():
+    _, optimizer = model_and_optimizer()
+    scheduler = L.StepLR(optimizer, 7, 0.5)
+    for _ in range(9):
+        optimizer.step(), scheduler.step()
+    state = saved(scheduler.state_dict())
+    own = ScheduleLR(optimizer, lrdecay.step_decay(0.1, 8, 0.5), clock="calls")
+    with pytest.raises(ValueError, match=r"torch StepLR state gives param group 0 the rates of step_decay\("
+                                         r"learning_rate=0.1, step_size=7, gamma=0.5\), this ScheduleLR step_decay"):
+        own.load_state_dict(state)
+    assert own.last_epoch == 0
+    own.load_state_dict(state, on_mismatch="use_new")
+    assert own.last_epoch == 9 and own.get_last_lr() == [lrdecay.step_decay(0.1, 8, 0.5)(9)]
+    own.load_state_dict(state, on_mismatch="use_saved")
+    assert own.get_last_lr() == [0.05] and own.spec()["schedules"]["lr"] == [lrdecay.step_decay(0.1, 7, 0.5).to_dict()]
+
+
+def test_torch_state_in_factor_mode_and_bad_states():
+    _, optimizer = model_and_optimizer(2)
+    scheduler = L.ExponentialLR(optimizer, 0.9)
+    for _ in range(4):
+        optimizer.step(), scheduler.step()
+    state = saved(scheduler.state_dict())
+    own = ScheduleLR(optimizer, lrdecay.exponential(1.0, 0.9), mode="factor", clock="calls")
+    own.load_state_dict(state)
+    assert own.get_last_lr() == pytest.approx([0.1 * 0.9 ** 4, 0.2 * 0.9 ** 4], rel=1e-14)
+    with pytest.raises(ValueError, match=r"last_epoch'\] must be an int >= 0, got -3"):
+        own.load_state_dict({**state, "last_epoch": -3})
+    with pytest.raises(ValueError, match="state_dict is not a ScheduleLR state|ScheduleLR state"):
+        own.load_state_dict({"last_epoch": 3})
+    fresh_model, fresh = model_and_optimizer()
+    one_cycle = L.OneCycleLR(model_and_optimizer()[1], 0.5, total_steps=20).state_dict()
+    with pytest.raises(ValueError, match="OneCycleLR keeps 'max_lr' in the optimizer's param groups"):
+        ScheduleLR(fresh, lrdecay.one_cycle(0.5, 20), clock="calls").load_state_dict(one_cycle)
+
+
+# -- the once-per-epoch trap ------------------------------------------------------------------------
+
+
+def run_epochs(scheduler, optimizer, model, epochs=4, batches=20, step_every_batch=False):
+    for epoch in range(epochs):
+        for batch in range(batches):
+            train_step(model, optimizer, batch)
+            if step_every_batch:
+                scheduler.step()
+        if not step_every_batch:
+            scheduler.step()
+
+
+def test_stepping_once_per_epoch_on_the_update_clock_warns_once_with_the_fix():
+    """A torch user ports StepLR(step_size=2) and calls step() once per epoch: the default clock
+    counts updates, so the rate collapses; the first step() call says so and how to fix it."""
+    model, optimizer = model_and_optimizer()
+    scheduler = ScheduleLR(optimizer, lrdecay.step_decay(0.1, 2))
+    with pytest.warns(UserWarning, match=r"step\(\) came after 20 of them.*use clock='calls'") as caught:
+        run_epochs(scheduler, optimizer, model)
+    assert len([w for w in caught if "clock=" in str(w.message)]) == 1
+    model, optimizer = model_and_optimizer()
+    fixed = ScheduleLR(optimizer, lrdecay.step_decay(0.1, 2), clock="calls")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_epochs(fixed, optimizer, model)
+    assert fixed.get_last_lr() == pytest.approx([1e-3])
+
+
+def test_small_epochs_warn_at_the_second_sparse_call():
+    model, optimizer = model_and_optimizer()
+    scheduler = ScheduleLR(optimizer, lrdecay.step_decay(0.1, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_epochs(scheduler, optimizer, model, epochs=1, batches=3)
+    with pytest.warns(UserWarning, match=r"came after 3 of them"):
+        run_epochs(scheduler, optimizer, model, epochs=1, batches=3)
+
+
+def test_stepping_after_every_update_does_not_warn():
+    model, optimizer = model_and_optimizer()
+    scheduler = ScheduleLR(optimizer, lrdecay.cosine_decay(0.1, 100))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_epochs(scheduler, optimizer, model, epochs=3, step_every_batch=True)
+        scheduler.step()  # one extra call (e.g. at the end of an epoch) is fine
+        run_epochs(scheduler, optimizer, model, epochs=1, step_every_batch=True)
+
+
+def test_step_without_any_update_warns_that_the_clock_does_not_move():
+    _, optimizer = model_and_optimizer()
+    scheduler = ScheduleLR(optimizer, lrdecay.cosine_decay(0.1, 100))
+    with pytest.warns(UserWarning, match=r"step\(\) was called 10 times and no optimizer update was counted"):
+        for _ in range(12):
+            scheduler.step()
+
+
+def test_torch_explicit_epoch_form_is_refused_with_what_to_use():
+    _, optimizer = model_and_optimizer()
+    for clock in ("calls", "updates"):
+        scheduler = ScheduleLR(optimizer, lrdecay.step_decay(0.1, 2), clock=clock)
+        with pytest.raises(TypeError, match=r"torch's step\(epoch\) form isn't supported: call step\(\) once per "
+                                            r"epoch with clock='calls'"):
+            scheduler.step(3)
