@@ -1,0 +1,103 @@
+"""Hugging Face ``Trainer`` integration: :func:`scheduler_for_trainer` builds the
+:class:`lrdecay.torch.ScheduleLR` to pass as ``Trainer(..., optimizers=(optimizer, scheduler))``
+from a spec and the ``TrainingArguments``.
+
+The scheduler follows the optimizer's real updates (the ``"updates"`` clock), which is what the
+Trainer counts as a step: with ``gradient_accumulation_steps=k`` one update per ``k`` batches, and
+an update skipped by the fp16 scaler does not count. The Trainer saves the scheduler's state in
+each checkpoint and restores it on ``train(resume_from_checkpoint=...)``::
+
+    args = TrainingArguments(output_dir="out", num_train_epochs=3, warmup_steps=100, ...)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate)
+    scheduler = lrdecay.hf.scheduler_for_trainer(
+        "cosine_decay({lr}, decay_steps={decay_steps})", optimizer, args, train_dataset=train_data)
+    Trainer(model=model, args=args, train_dataset=train_data, optimizers=(optimizer, scheduler)).train()
+"""
+
+from __future__ import annotations
+
+import math
+
+from .compose import warmup
+from .schedule import Schedule
+from .spec import SpecError, from_dict, parse
+from .torch import ScheduleLR
+
+__all__ = ["scheduler_for_trainer", "training_steps", "PLACEHOLDERS"]
+
+#: Names a text spec may use in braces; they are replaced by the run's numbers.
+PLACEHOLDERS = ("training_steps", "warmup_steps", "decay_steps", "lr")
+
+
+def training_steps(args, train_dataset=None) -> int:
+    """The number of optimizer updates the Trainer makes with ``args``: ``max_steps`` when it is
+    set, else ``ceil(num_train_epochs * updates_per_epoch)`` with
+    ``updates_per_epoch = ceil(batches / gradient_accumulation_steps)`` (at least 1) and the
+    batches of one process's dataloader (``train_batch_size``, ``dataloader_drop_last``, shared
+    among ``world_size`` processes) -- Trainer's own count."""
+    if getattr(args, "max_steps", -1) > 0:
+        return int(args.max_steps)
+    if train_dataset is None or not hasattr(train_dataset, "__len__"):
+        raise ValueError("training_steps: with max_steps unset, give the train_dataset (with a length) "
+                         "or num_training_steps")
+    samples, batch = len(train_dataset), args.train_batch_size
+    batches = samples // batch if args.dataloader_drop_last else math.ceil(samples / batch)
+    batches = math.ceil(batches / max(1, getattr(args, "world_size", 1)))
+    updates_per_epoch = max(math.ceil(batches / args.gradient_accumulation_steps), 1)
+    return math.ceil(args.num_train_epochs * updates_per_epoch)
+
+
+def scheduler_for_trainer(schedule, optimizer, args, *, num_training_steps=None, train_dataset=None,
+                          **options) -> ScheduleLR:
+    """A ``ScheduleLR`` for ``Trainer(optimizers=(optimizer, scheduler))``.
+
+    ``schedule``: the schedule after warm-up, as a :class:`Schedule`, a dict spec, or call-syntax
+    text that may use ``{training_steps}``, ``{warmup_steps}``, ``{decay_steps}`` (training minus
+    warm-up) and ``{lr}`` (``args.learning_rate``), e.g. ``"cosine_decay({lr}, {decay_steps})"``.
+    The run's length is ``num_training_steps``, else :func:`training_steps` of ``args`` and
+    ``train_dataset``. When ``args`` ask for a warm-up (``warmup_steps``: a count, or below 1 a
+    fraction of the run; ``warmup_ratio`` before transformers 5; as ``args.get_warmup_steps``
+    counts it), the schedule is wrapped in
+    ``warmup(schedule, steps=W)``: a linear ramp from 0 over ``W`` updates, then
+    ``schedule(t - W)`` (Hugging Face's warm-up). Other keyword ``options`` go to ``ScheduleLR``
+    (``hyperparams``, ``mode``, ...)."""
+    if num_training_steps is None:
+        num_training_steps = training_steps(args, train_dataset)
+    if isinstance(num_training_steps, bool) or not isinstance(num_training_steps, int) or num_training_steps < 1:
+        raise ValueError(f"num_training_steps must be an int >= 1, got {num_training_steps!r}")
+    warmup_steps = _warmup_steps(args, num_training_steps)
+    numbers = {
+        "training_steps": num_training_steps,
+        "warmup_steps": warmup_steps,
+        "decay_steps": max(num_training_steps - warmup_steps, 1),
+        "lr": float(args.learning_rate),
+    }
+    schedule = _read(schedule, numbers)
+    if warmup_steps > 0:
+        schedule = warmup(schedule, steps=warmup_steps)
+    if "clock" in options:
+        raise TypeError("clock is fixed to 'updates' here: the Trainer's steps are optimizer updates")
+    return ScheduleLR(optimizer, schedule, clock="updates", **options)
+
+
+def _warmup_steps(args, num_training_steps: int) -> int:
+    if not hasattr(args, "get_warmup_steps"):
+        raise TypeError(f"args must be transformers.TrainingArguments, got {type(args).__name__}")
+    return int(args.get_warmup_steps(num_training_steps))
+
+
+def _read(schedule, numbers: dict) -> Schedule:
+    if isinstance(schedule, Schedule):
+        return schedule
+    if isinstance(schedule, dict):
+        return from_dict(schedule)
+    if isinstance(schedule, str):
+        text = schedule
+        for name, value in numbers.items():
+            text = text.replace("{" + name + "}", repr(value))
+        if "{" in text and not text.lstrip().startswith("{"):
+            raise SpecError(f"schedule: unknown placeholder in {schedule!r} "
+                            f"(known: {', '.join('{' + n + '}' for n in PLACEHOLDERS)})")
+        return parse(text)
+    raise TypeError(f"schedule must be an lrdecay Schedule, a dict spec or call-syntax text, "
+                    f"got {type(schedule).__name__}")
