@@ -292,8 +292,8 @@ def test_state_dict_keeps_every_counter():
     plateau = Plateau(patience=1, cooldown=3, factor=0.5)
     for metric in [3.0, 2.0, 2.0, 2.0, 2.0]:
         plateau.update(metric)
-    assert plateau.state_dict() == {"best": 2.0, "num_bad_epochs": 0, "cooldown_counter": 2, "factor": 0.5,
-                                    "num_reductions": 1, "num_metrics": 5}
+    assert plateau.state_dict() == {"best": 2.0, "num_bad_epochs": 0, "cooldown_counter": 2,
+                                    "factors": [0.5], "num_reductions": 1, "num_metrics": 5}
     with pytest.raises(ValueError, match="missing num_bad_epochs"):
         Plateau().load_state_dict({"best": None})
 

@@ -64,6 +64,9 @@ def scale_by_plateau_schedule(schedule, plateau) -> optax.GradientTransformation
     fn = as_optax(schedule)
     if not all(hasattr(plateau, a) for a in ("update", "factor", "min_lr")):
         raise TypeError(f"plateau must be an lrdecay.Plateau (update/factor/min_lr), got {type(plateau).__name__}")
+    if isinstance(plateau.min_lr, (list, tuple)):
+        raise ValueError(f"plateau min_lr must be one number here (one learning rate), got the list "
+                         f"{list(plateau.min_lr)!r}")
     min_lr = float(plateau.min_lr)
 
     def init(params):

@@ -9,25 +9,31 @@ WSD or any other schedule.
 Two counting rules:
 
 * ``rule="torch"``: ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (reduce when the number of bad
-  epochs exceeds ``patience``; a reduction that would lower the lr by ``eps`` or less is skipped).
+  epochs exceeds ``patience``; a reduction that would lower a group's lr by ``eps`` or less is
+  skipped for that group).
 * ``rule="keras"``: ``keras.callbacks.ReduceLROnPlateau`` (reduce when it reaches ``patience``;
   the cooldown counter is decremented before the improvement test; ``threshold`` is Keras's
   ``min_delta``, compared in float32 like Keras; no reduction while the lr is at ``min_lr``).
 
 With a constant schedule of value ``lr`` both reproduce the framework's learning rates:
 ``lr * factor`` (floored at ``min_lr``) after every metric.
+
+Param groups: like torch's, one plateau drives several learning rates (one per param group).
+The counters are shared; each group keeps its own factor (``plateau.factors``), because torch's
+``eps`` test and a per-group ``min_lr`` list decide for each group whether a reduction applies.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import numbers
 import sys
 import warnings
 
 import numpy as np
 
-from ._validate import check_choice, check_int, check_nonnegative, check_number, check_range
+from ._validate import check_choice, check_int, check_nonnegative, check_number, check_numbers, check_range
 from .backends import get_backend
 from .spec import as_schedule, is_spec
 
@@ -38,7 +44,7 @@ _RULES = ("torch", "keras")
 _THRESHOLD_MODES = ("rel", "abs", "rel_magnitude")
 _NAN_POLICIES = ("ignore", "bad_epoch", "raise")
 _SYNCS = ("mean", "min", "max", "rank0", "none")
-_STATE_KEYS = ("best", "num_bad_epochs", "cooldown_counter", "factor", "num_reductions", "num_metrics")
+_STATE_KEYS = ("best", "num_bad_epochs", "cooldown_counter", "factors", "num_reductions", "num_metrics")
 
 
 class Plateau:
@@ -57,9 +63,10 @@ class Plateau:
       threshold * |best|``, sign-robust, for losses that go negative. Default: ``"rel"`` with
       rule torch, ``"abs"`` with rule keras (Keras's ``min_delta``).
     - ``cooldown``: metrics to skip after a reduction (keras counts one fewer, as Keras does).
-    - ``min_lr``: absolute floor on the effective learning rate, once a reduction has happened.
-    - ``eps``: rule torch skips a reduction that lowers the lr by ``eps`` or less (needs
-      ``value`` in :meth:`update`).
+    - ``min_lr``: absolute floor on the effective learning rate, once a reduction has happened;
+      a list gives one floor per param group (torch's ``min_lr`` list).
+    - ``eps``: rule torch skips, for a group, a reduction that lowers its lr by ``eps`` or less
+      (needs ``value`` in :meth:`update`).
     - ``rule``: ``"torch"`` or ``"keras"`` counting rules (see the module docstring).
     - ``nan_policy``: a NaN or infinite metric is ``"ignore"``-d with a warning (no counter
       moves), counted as a ``"bad_epoch"`` (never an improvement), or ``"raise"``-s ValueError.
@@ -82,7 +89,12 @@ class Plateau:
         else:  # a relative threshold of 1 or more makes every metric a non-improvement
             self.threshold = check_range("threshold", threshold, 0, 1, high_open=True)
         self.cooldown = check_int("cooldown", cooldown, minimum=0)
-        self.min_lr = float(check_nonnegative("min_lr", min_lr))
+        if isinstance(min_lr, (list, tuple)):
+            if not min_lr:
+                raise ValueError("min_lr must be a number or a non-empty list (one per param group), got []")
+            self.min_lr = tuple(float(v) for v in check_numbers("min_lr", min_lr, check_nonnegative))
+        else:
+            self.min_lr = float(check_nonnegative("min_lr", min_lr))
         self.eps = float(check_nonnegative("eps", eps))
         self.nan_policy = check_choice("nan_policy", nan_policy, _NAN_POLICIES)
         self.sync = check_choice("sync", sync, _SYNCS)
@@ -92,29 +104,68 @@ class Plateau:
 
     def reset(self) -> None:
         """Back to the start: factor 1, no best value, every counter 0."""
-        self.best: float | None = None
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
-        self.factor = 1.0
+        self.reset_counters()
+        self.factors = [1.0] * self.num_groups
         self.num_reductions = 0
         self.num_metrics = 0
 
+    def reset_counters(self) -> None:
+        """Forget the best value and the bad-epoch and cooldown counters; the factors stay
+        (what Keras's ReduceLROnPlateau does at the start of each ``fit``)."""
+        self.best = None
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+
+    @property
+    def num_groups(self) -> int:
+        """How many learning rates (param groups) the plateau keeps a factor for: the length of
+        a ``min_lr`` list, else 1 until :meth:`update` is given a list of values."""
+        if isinstance(self.min_lr, tuple):
+            return len(self.min_lr)
+        return len(getattr(self, "factors", ())) or 1
+
+    @property
+    def factor(self) -> float:
+        """The current factor of the first group (of every group, unless ``eps`` or a ``min_lr``
+        list made them differ: see :attr:`factors`)."""
+        return self.factors[0]
+
     def state_dict(self) -> dict:
-        """Every counter, as plain Python scalars (``best`` is None before the first metric)."""
-        return {key: getattr(self, key) for key in _STATE_KEYS}
+        """Every counter, as plain Python data (``best`` is None before the first metric,
+        ``factors`` has one entry per group)."""
+        state = {key: getattr(self, key) for key in _STATE_KEYS}
+        state["factors"] = list(self.factors)
+        return state
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore the counters saved by :meth:`state_dict`; the run continues identically."""
+        """Restore the counters saved by :meth:`state_dict`; the run continues identically.
+        A field that is missing, of the wrong type or out of range is refused, naming it."""
+        if not isinstance(state, dict):
+            raise TypeError(f"Plateau state must be a dict, got {type(state).__name__}")
         missing = [key for key in _STATE_KEYS if key not in state]
         if missing:
             raise ValueError(f"Plateau state is missing {', '.join(missing)}")
+        unknown = sorted(map(str, set(state) - set(_STATE_KEYS)))
+        if unknown:
+            raise ValueError(f"Plateau state has unknown fields {', '.join(unknown)} "
+                             f"(expected {', '.join(_STATE_KEYS)})")
         best = state["best"]
-        self.best = None if best is None else float(best)
-        self.num_bad_epochs = check_int("num_bad_epochs", state["num_bad_epochs"], minimum=0)
-        self.cooldown_counter = check_int("cooldown_counter", state["cooldown_counter"], minimum=0)
-        self.factor = float(check_range("factor", state["factor"], 0, 1))
-        self.num_reductions = check_int("num_reductions", state["num_reductions"], minimum=0)
-        self.num_metrics = check_int("num_metrics", state["num_metrics"], minimum=0)
+        if best is not None:
+            best = float(check_number("Plateau state best", best))
+        factors = state["factors"]
+        if not isinstance(factors, (list, tuple)) or not factors:
+            raise TypeError(f"Plateau state factors must be a non-empty list of numbers, got {factors!r}")
+        # a zero factor would silence the learning rate for good; update() never produces one
+        factors = [float(check_range(f"Plateau state factors[{i}]", f, 0, 1, low_open=True))
+                   for i, f in enumerate(factors)]
+        if isinstance(self.min_lr, tuple) and len(factors) != len(self.min_lr):
+            raise ValueError(f"Plateau state factors has {len(factors)} entries, min_lr {len(self.min_lr)} "
+                             "(one per param group)")
+        counters = {key: check_int(f"Plateau state {key}", state[key], minimum=0)
+                    for key in ("num_bad_epochs", "cooldown_counter", "num_reductions", "num_metrics")}
+        self.best, self.factors = best, factors
+        for key, value in counters.items():
+            setattr(self, key, value)
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -124,7 +175,8 @@ class Plateau:
             "kind": "plateau", "mode": self.mode, "factor": self.factor_per_reduction,
             "patience": self.patience, "threshold": self.threshold,
             "threshold_mode": self.threshold_mode, "cooldown": self.cooldown,
-            "min_lr": self.min_lr, "eps": self.eps, "rule": self.rule,
+            "min_lr": list(self.min_lr) if isinstance(self.min_lr, tuple) else self.min_lr,
+            "eps": self.eps, "rule": self.rule,
             "nan_policy": self.nan_policy, "sync": self.sync,
         }
 
@@ -152,26 +204,32 @@ class Plateau:
 
     # -- the learning rate ------------------------------------------------------------------
 
-    def effective(self, value, xp=None):
-        """The learning rate to apply: ``max(value * factor, min_lr)`` once a reduction has
-        happened, else ``value`` (a Python float, NumPy array or framework tensor)."""
-        if self.num_reductions == 0:
+    def effective(self, value, xp=None, group=0):
+        """The learning rate to apply to param group ``group``: ``max(value * factor, min_lr)``
+        once a reduction has happened to it, else ``value`` (a Python float, NumPy array or
+        framework tensor)."""
+        factors = self.factors
+        factor = factors[group] if len(factors) > 1 else factors[0]  # one factor: every group's
+        if factor == 1.0:  # factor_per_reduction < 1: a reduced group's factor is < 1
             return value
         if xp is None:
             xp = get_backend(value)
-        return xp.maximum(value * self.factor, self.min_lr)
+        return xp.maximum(value * factor, self._min_lr(group))
+
+    def _min_lr(self, group):
+        return self.min_lr[group] if isinstance(self.min_lr, tuple) else self.min_lr
 
     # -- the decision -----------------------------------------------------------------------
 
     def update(self, metric, value=None) -> float:
-        """See one metric; returns the new factor.
+        """See one metric; returns the new factor (of the first group).
 
         ``metric``: a number or a 0-d array/tensor. ``value``: the un-factored schedule value
-        the decision applies to (used by torch's ``eps`` rule and by keras's "no reduction at
-        ``min_lr``" rule; without it every reduction that is due happens)."""
-        if isinstance(metric, (str, bytes, bool)):
-            raise TypeError(f"metric must be a number or a 0-d array/tensor, got {metric!r}")
-        current = self._synced(float(metric))
+        the decision applies to, or a list of them, one per param group (used by torch's
+        ``eps`` rule and by keras's "no reduction at ``min_lr``" rule; without it every
+        reduction that is due happens)."""
+        current = self._synced(_scalar("metric", metric))
+        values = self._group_values(value)
         if not math.isfinite(current):
             if self.nan_policy == "raise":
                 raise ValueError(f"metric must be finite, got {current!r} (nan_policy='raise')")
@@ -181,12 +239,31 @@ class Plateau:
                 return self.factor
         self.num_metrics += 1
         if self.rule == "torch":
-            self._torch_step(current, value)
+            self._torch_step(current, values)
         else:
-            self._keras_step(current, value)
+            self._keras_step(current, values)
         return self.factor
 
-    def _torch_step(self, current, value):
+    def _group_values(self, value) -> list:
+        """``value`` as one entry per group (None: no value, the reduction applies)."""
+        if not isinstance(value, (list, tuple)):
+            if value is not None:
+                value = _finite("value", value)
+            return [value] * self.num_groups
+        if not value:
+            raise ValueError("value must be a number or a non-empty list (one per param group), got []")
+        values = [None if v is None else _finite(f"value[{i}]", v) for i, v in enumerate(value)]
+        if len(values) != self.num_groups:
+            if isinstance(self.min_lr, tuple):
+                raise ValueError(f"value has {len(values)} entries but min_lr has {len(self.min_lr)} "
+                                 "(one per param group)")
+            if len(self.factors) != 1:
+                raise ValueError(f"value has {len(values)} entries but this plateau keeps "
+                                 f"{len(self.factors)} groups")
+            self.factors = self.factors * len(values)  # one factor so far: it was every group's
+        return values
+
+    def _torch_step(self, current, values):
         # torch.optim.lr_scheduler.ReduceLROnPlateau.step
         if self._is_better(current):
             self.best = current
@@ -197,12 +274,13 @@ class Plateau:
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            if value is None or self.effective(value) - self._reduced_lr(value) > self.eps:
-                self._reduce()
+            # torch's _reduce_lr, per group: old - max(old * factor, min_lr) > eps
+            self._reduce([i for i, v in enumerate(values)
+                          if v is None or self.effective(v, group=i) - self._reduced_lr(v, i) > self.eps])
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
 
-    def _keras_step(self, current, value):
+    def _keras_step(self, current, values):
         # keras.callbacks.ReduceLROnPlateau.on_epoch_end
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
@@ -213,19 +291,27 @@ class Plateau:
         elif self.cooldown_counter == 0:
             self.num_bad_epochs += 1
             # Keras holds the lr in a float32 variable and compares it with float32(min_lr).
-            if self.num_bad_epochs >= self.patience and (
-                value is None or np.float32(self.effective(value)) > np.float32(self.min_lr)
+            if self.num_bad_epochs >= self.patience and self._reduce(
+                [i for i, v in enumerate(values)
+                 if v is None or np.float32(self.effective(v, group=i)) > np.float32(self._min_lr(i))]
             ):
-                self._reduce()
                 self.cooldown_counter = self.cooldown
                 self.num_bad_epochs = 0
 
-    def _reduce(self):
-        self.factor *= self.factor_per_reduction
-        self.num_reductions += 1
+    def _reduce(self, groups) -> bool:
+        """Multiply the factors of ``groups`` by ``factor``; True if any changed. A factor
+        never underflows to 0 (the lr is then ``min_lr`` for good anyway)."""
+        reduced = False
+        for i in groups:
+            factor = self.factors[i] * self.factor_per_reduction
+            if factor > 0.0:
+                self.factors[i] = factor
+                reduced = True
+        self.num_reductions += reduced
+        return reduced
 
-    def _reduced_lr(self, value):
-        return max(value * self.factor * self.factor_per_reduction, self.min_lr)
+    def _reduced_lr(self, value, group):
+        return max(value * self.factors[group] * self.factor_per_reduction, self._min_lr(group))
 
     def _is_better(self, current) -> bool:
         if not math.isfinite(current):  # nan_policy "bad_epoch"
@@ -268,6 +354,31 @@ class Plateau:
         return float(tensor.item())
 
 
+def _scalar(name, metric) -> float:
+    """``metric`` as a Python float: a real number or a 0-d array/tensor, else TypeError."""
+    if isinstance(metric, numbers.Real) and not isinstance(metric, bool):
+        try:
+            return float(metric)
+        except OverflowError:
+            raise ValueError(f"{name} must fit in a float, got {metric!r}") from None
+    shape = getattr(metric, "shape", None)
+    dtype = str(getattr(metric, "dtype", ""))
+    if shape is not None and tuple(shape) == () and "bool" not in dtype:
+        try:
+            return float(metric)
+        except (TypeError, ValueError):
+            pass
+    shown = repr(metric) if len(repr(metric)) < 80 else type(metric).__name__
+    raise TypeError(f"{name} must be a number or a 0-d array/tensor, got {shown}")
+
+
+def _finite(name, value) -> float:
+    value = _scalar(name, value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
 def simulate(schedule, metrics, steps_per_metric, plateau=None, total_steps=None) -> np.ndarray:
     """The per-step learning rates a metric trace produces: ``plateau.effective(schedule(t))``.
 
@@ -286,6 +397,9 @@ def simulate(schedule, metrics, steps_per_metric, plateau=None, total_steps=None
     total_steps = check_int("total_steps", total_steps, minimum=0)
     if plateau is None:
         plateau = Plateau()
+    if plateau.num_groups != 1:
+        raise ValueError(f"simulate previews one learning rate: plateau has {plateau.num_groups} param groups "
+                         "(a min_lr list); give it one min_lr")
     state = plateau.state_dict()
     plateau = Plateau.from_dict({**plateau.to_dict(), "sync": "none"})
     plateau.load_state_dict(copy.deepcopy(state))

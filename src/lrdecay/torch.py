@@ -11,6 +11,8 @@ like TensorFlow's ``global_step`` and like a torch scheduler stepped after each 
 
 from __future__ import annotations
 
+import copy
+import math
 import operator
 import warnings
 
@@ -72,6 +74,8 @@ class ScheduleLR(LRScheduler):
         self.mode, self.clock, self.compile_safe, self.plateau = mode, clock, compile_safe, plateau
         self._advances_on_call, self._counts = clock == "calls", clock in ("samples", "tokens")
         groups = optimizer.param_groups
+        if plateau is not None:
+            _check_plateau_groups(plateau, len(groups))
         self._schedules = {"lr": _per_group("schedule", schedule, groups)}
         for name, value in (hyperparams or {}).items():
             key, _ = _BETAS.get(name, (name, None))
@@ -202,45 +206,61 @@ class ScheduleLR(LRScheduler):
     def load_state_dict(self, state_dict, on_mismatch="raise"):
         """Resume from :meth:`state_dict`. A state whose spec differs from this scheduler's is
         refused unless ``on_mismatch="use_saved"`` (adopt the saved schedules) or ``"use_new"``
-        (keep this scheduler's schedules, take the saved clock)."""
+        (keep this scheduler's schedules, take the saved clock).
+        Every field is checked before anything changes: a missing, mistyped or out-of-range
+        field is refused with an error that names it."""
         _check_choice("on_mismatch", on_mismatch, _ON_MISMATCH)
         if isinstance(state_dict, dict) and "format" not in state_dict and torch_state_class(state_dict):
             return load_torch_state(self, state_dict, on_mismatch)  # a torch scheduler's own state
-        if not isinstance(state_dict, dict) or state_dict.get("format") != _STATE_FORMAT:
-            raise ValueError("state_dict is not a ScheduleLR state (missing or unknown 'format')")
+        _check_state(state_dict, len(self.optimizer.param_groups))
         saved, own = state_dict["spec"], self.spec()
         use_saved = saved != own and on_mismatch == "use_saved"
         if saved != own and on_mismatch == "raise":
             diff = sorted(k for k in own if own[k] != saved.get(k))
             raise ValueError(f"saved schedule spec differs from this scheduler's in {diff}; pass "
                              "on_mismatch='use_saved' or 'use_new' to choose")
+        schedules, mode, plateau = self._schedules, self.mode, self.plateau
         if use_saved:
-            self._adopt(saved)
+            schedules, mode, plateau = self._adopted(saved)
         bases = state_dict["bases"]
         if use_saved or set(bases) == set(self._bases):
-            self._bases = {name: [float(b) for b in values] for name, values in bases.items()}
-        count = state_dict["clock"]
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ValueError(f"state_dict['clock'] must be an int >= 0, got {count!r}")
-        self._count = count
-        if self.plateau is not None and state_dict.get("plateau") is not None:
-            self.plateau.load_state_dict(state_dict["plateau"])
+            bases = {name: [float(b) for b in values] for name, values in bases.items()}
+        else:
+            bases = self._bases
+        plateau_state = state_dict["plateau"] if plateau is not None else None
+        if plateau_state is not None:
+            probe = copy.deepcopy(plateau)  # loaded aside first: a refused state changes nothing
+            try:
+                probe.load_state_dict(plateau_state)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"state_dict['plateau']: {error}") from None
+            _check_plateau_groups(probe, len(self.optimizer.param_groups), "state_dict['plateau']")
+            plateau.load_state_dict(plateau_state)
+        self._schedules, self.mode, self.plateau = schedules, mode, plateau
+        self._bases, self._count = bases, state_dict["clock"]
         self._build_slots()
         self._apply()
 
-    def _adopt(self, saved: dict):
-        groups = self.optimizer.param_groups
+    def _adopted(self, saved: dict):
+        """The schedules, mode and plateau of a saved spec (already checked by _check_state)."""
         schedules = {}
         for name, per_group in saved["schedules"].items():
-            if len(per_group) != len(groups):
-                raise ValueError(f"saved spec has {len(per_group)} groups for {name!r}, the optimizer {len(groups)}")
-            schedules[name] = [None if d is None else from_dict(d) for d in per_group]
-        self._schedules, self.mode = schedules, saved["mode"]
+            schedules[name] = []
+            for i, d in enumerate(per_group):
+                try:
+                    schedules[name].append(None if d is None else from_dict(d))
+                except (TypeError, ValueError, KeyError) as error:
+                    raise ValueError(f"state_dict['spec']['schedules'][{name!r}][{i}]: {error}") from None
         if saved["clock"] != self.clock:
             raise ValueError(f"saved clock {saved['clock']!r} differs from {self.clock!r}; "
                              "rebuild the scheduler with the saved clock")
-        if saved.get("plateau") is not None and self.plateau is not None:
-            self.plateau = type(self.plateau).from_dict(saved["plateau"])
+        plateau = self.plateau
+        if saved["plateau"] is not None and plateau is not None:
+            try:
+                plateau = type(plateau).from_dict(saved["plateau"])
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"state_dict['spec']['plateau']: {error}") from None
+        return schedules, saved["mode"], plateau
 
     # -- internals ------------------------------------------------------------------------
 
@@ -268,35 +288,42 @@ class ScheduleLR(LRScheduler):
                     unique[schedule] = len(self._unique_schedules)
                     self._unique_schedules.append(schedule)
                 base = self._bases[name][i] if self.mode == "factor" else 1.0
-                tensor = self._tensor_for(group, key, index) if self.compile_safe and key in _TENSOR_KEYS else None
+                tensor = self._tensor_for(group, key, index)
                 plateau = self.plateau if name == "lr" else None
                 if tensor is None and index is None and plateau is None:
                     plain.append((unique[schedule], base, group, key))
                 else:
-                    special.append((unique[schedule], base, group, key, index, tensor, plateau))
+                    special.append((unique[schedule], base, group, key, index, tensor, plateau, i))
         self._plain, self._special = plain, special
-        self._evaluators = [schedule._eval for schedule in self._unique_schedules]
+        self._evaluators = [schedule._call for schedule in self._unique_schedules]  # compiled formulas
 
     def _tensor_for(self, group, key, index):
+        """The 0-dim tensor to fill in place for this slot, or None to write Python floats. A
+        value the user gave as a tensor stays that tensor (as torch's schedulers keep it);
+        with ``compile_safe``, ``lr`` and ``betas`` become tensors."""
         current = group[key] if index is None else group[key][index]
-        if isinstance(current, torch.Tensor) and current.dim() == 0:
+        if isinstance(current, torch.Tensor):
+            if current.dim() != 0:
+                raise ValueError(f"param group {key!r} is a tensor of shape {tuple(current.shape)}; "
+                                 "a scheduled value must be a number or a 0-dim tensor")
             return current
+        if not (self.compile_safe and key in _TENSOR_KEYS):
+            return None
         params = group["params"]
         dtype = params[0].dtype if params and params[0].dtype == torch.float64 else torch.float32
         device = params[0].device if params else None
         return torch.tensor(float(current), dtype=dtype, device=device)
 
     def _apply(self):
-        # The clock is an int >= 0 that this class maintains, so the schedules' formulas are
-        # called directly on the math backend, skipping the step checks of Schedule.__call__.
-        t = float(self._count)
-        values = [float(evaluate(t, MATH)) for evaluate in self._evaluators]
+        # The clock is an int >= 0: each schedule's compiled formula gives a Python float.
+        t = self._count
+        values = [evaluate(t) for evaluate in self._evaluators]
         for k, base, group, key in self._plain:
             group[key] = values[k] * base
-        for k, base, group, key, index, tensor, plateau in self._special:
+        for k, base, group, key, index, tensor, plateau, i in self._special:
             v = values[k] * base
             if plateau is not None:
-                v = plateau.effective(v)
+                v = plateau.effective(v, MATH, i)
             if tensor is not None:
                 tensor.fill_(v)
                 v = tensor
@@ -315,14 +342,11 @@ class ScheduleLR(LRScheduler):
     def _observe(self, metric) -> float:
         if self.plateau is None:
             raise ValueError("metrics given but this ScheduleLR has no plateau")
-        if isinstance(metric, torch.Tensor):
-            metric = metric.item()
-        schedule = next((s for s in self._schedules["lr"] if s is not None), None)
-        value = None
-        if schedule is not None:
-            i = self._schedules["lr"].index(schedule)
-            value = schedule(self._count) * (self._bases["lr"][i] if self.mode == "factor" else 1.0)
-        return self.plateau.update(metric, value=value)
+        # each group's un-factored lr: torch's eps and min_lr tests are made per group
+        factor_mode = self.mode == "factor"
+        values = [None if s is None else s(self._count) * (base if factor_mode else 1.0)
+                  for s, base in zip(self._schedules["lr"], self._bases["lr"])]
+        return self.plateau.update(metric, value=values)
 
     @torch.compiler.disable  # runs eagerly after a compiled optimizer step: no guards on the clock
     def _after_update(self, optimizer, args, kwargs):
@@ -376,6 +400,82 @@ class ScheduleLR(LRScheduler):
         self.__dict__.update(state)
         self._build_slots()
         self._register_hooks()
+
+
+_STATE_KEYS = ("format", "spec", "clock", "bases", "plateau")
+_SPEC_KEYS = ("schedules", "mode", "clock", "plateau")
+
+
+def _check_state(state, num_groups):
+    """Refuse a ScheduleLR state with a missing, mistyped or out-of-range field, naming it."""
+    if not isinstance(state, dict):
+        raise TypeError(f"state_dict must be a dict from ScheduleLR.state_dict(), got {type(state).__name__}")
+    if state.get("format") != _STATE_FORMAT:
+        raise ValueError(f"state_dict is not a ScheduleLR state: state_dict['format'] must be "
+                         f"{_STATE_FORMAT}, got {state.get('format')!r}")
+    _check_fields("state_dict", state, _STATE_KEYS)
+    spec = state["spec"]
+    _check_fields("state_dict['spec']", spec, _SPEC_KEYS)
+    schedules = spec["schedules"]
+    if not isinstance(schedules, dict) or "lr" not in schedules:
+        raise ValueError(f"state_dict['spec']['schedules'] must be a dict with an 'lr' entry, got {schedules!r}")
+    for name, per_group in schedules.items():
+        field = f"state_dict['spec']['schedules'][{name!r}]"
+        _check_per_group(field, per_group, num_groups)
+        for i, d in enumerate(per_group):
+            if d is not None and not isinstance(d, dict):
+                raise TypeError(f"{field}[{i}] must be a schedule spec (a dict) or None, got {d!r}")
+    if spec["mode"] not in _MODES:
+        raise ValueError(f"state_dict['spec']['mode'] must be one of {', '.join(map(repr, _MODES))}, "
+                         f"got {spec['mode']!r}")
+    if spec["clock"] not in _CLOCKS:
+        raise ValueError(f"state_dict['spec']['clock'] must be one of {', '.join(map(repr, _CLOCKS))}, "
+                         f"got {spec['clock']!r}")
+    for field, value in (("state_dict['spec']['plateau']", spec["plateau"]), ("state_dict['plateau']", state["plateau"])):
+        if value is not None and not isinstance(value, dict):
+            raise TypeError(f"{field} must be a dict or None, got {value!r}")
+    count = state["clock"]
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"state_dict['clock'] must be an int >= 0, got {count!r}")
+    bases = state["bases"]
+    if not isinstance(bases, dict):
+        raise TypeError(f"state_dict['bases'] must be a dict of name -> list of numbers, got {bases!r}")
+    if set(bases) != set(schedules):
+        raise ValueError(f"state_dict['bases'] has entries {sorted(map(str, bases))}, "
+                         f"the saved schedules {sorted(map(str, schedules))}")
+    for name, values in bases.items():
+        field = f"state_dict['bases'][{name!r}]"
+        _check_per_group(field, values, num_groups)
+        for i, b in enumerate(values):
+            if isinstance(b, bool) or not isinstance(b, (int, float)):
+                raise TypeError(f"{field}[{i}] must be a number, got {b!r}")
+            if not (math.isfinite(b) and b >= 0):
+                raise ValueError(f"{field}[{i}] must be a finite number >= 0, got {b!r}")
+
+
+def _check_fields(field, value, keys):
+    if not isinstance(value, dict):
+        raise TypeError(f"{field} must be a dict, got {type(value).__name__}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise ValueError(f"{field} is missing {', '.join(map(repr, missing))}")
+
+
+def _check_per_group(field, values, num_groups):
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{field} must be a list (one entry per param group), got {values!r}")
+    if len(values) != num_groups:
+        raise ValueError(f"{field} has {len(values)} entries, the optimizer {num_groups} param groups")
+
+
+def _check_plateau_groups(plateau, num_groups, field="plateau"):
+    """A plateau with one ``min_lr`` (or factor) per group must have as many as the optimizer."""
+    min_lr = getattr(plateau, "min_lr", None)
+    if isinstance(min_lr, (list, tuple)) and len(min_lr) != num_groups:
+        raise ValueError(f"{field}: min_lr has {len(min_lr)} entries, the optimizer {num_groups} param groups")
+    factors = getattr(plateau, "factors", None)
+    if isinstance(factors, (list, tuple)) and len(factors) not in (1, num_groups):
+        raise ValueError(f"{field}: factors has {len(factors)} entries, the optimizer {num_groups} param groups")
 
 
 def _check_choice(name, value, choices):
