@@ -452,7 +452,7 @@ def _hf_wsd(lr, warm, total, kwargs):
         if total is None:
             raise ValueError("warmup_stable_decay needs num_training_steps or num_stable_steps")
         stable = total - warm - decay
-    extra = {"num_cycles": kwargs["num_cycles"]} if "num_cycles" in kwargs else {}
+    extra = {"num_cycles": kwargs["num_cycles"]} if kwargs.get("num_cycles", 0.5) != 0.5 else {}
     return warmup_stable_decay(lr, warm, stable, decay, min_lr_ratio=kwargs.get("min_lr_ratio", 0.0),
                                decay_shape=kwargs.get("decay_type", "cosine"),
                                warmup_shape=kwargs.get("warmup_type", "linear"), **extra)
