@@ -3,6 +3,7 @@ that exist, every figure is a real PNG, and the sections the seeds ask for are t
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -87,6 +88,11 @@ def test_report_has_the_seed_sections(report):
         assert name in text
     assert "1.644545" in text  # the seed's moving-average printout
     assert "Not available" not in text  # every schedule the report uses exists
+    commands = [shlex.split(t) for t in parser.text if t.startswith("lrdecay explore ")]
+    assert len(commands) >= 8  # one per seed figure: opens its curves in the explorer
+    for words in commands:
+        specs = words[2:words.index("--steps")]
+        assert specs and all(lrdecay.parse(spec) for spec in specs)
     figures = {p.name for p in (out / "figures").glob("*.png")}
     assert {f"gallery_{kind}.png" for kind in lrdecay.registry()} <= figures
 

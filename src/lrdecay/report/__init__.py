@@ -61,11 +61,21 @@ class _Report:
 # -- sections --------------------------------------------------------------------------------
 
 
+def _explore_command(schedules, steps: int, log: bool) -> str:
+    """The ``lrdecay explore`` command line that opens ``schedules`` in the explorer page."""
+    import shlex
+
+    words = ["lrdecay", "explore", *(repr(s) for s in schedules), "--steps", str(steps)]
+    return shlex.join(words + (["--log"] if log else []))
+
+
 def _seed_figures(report: _Report, advance: Callable[[], None]) -> None:
     body = [html.paragraph(
         "The decay curves the seed articles show, drawn from the schedules themselves "
         "(step on the x axis, learning rate on the y axis). Each figure lists the exact specs; "
-        "paste one into `lrdecay show` or `lrdecay plot` to look closer.")]
+        "paste one into `lrdecay show` or `lrdecay plot` to look closer, or run the `lrdecay explore` "
+        "command under it to open the figure's curves in the explorer, a local page where they "
+        "change as you edit them (pip install 'lrdecay[explore]').")]
     for figure in SEED_FIGURES:
         curves = [(label, report.schedule(spec), spec) for label, spec in figure.curves]
         curves = [c for c in curves if c[1] is not None]
@@ -77,6 +87,7 @@ def _seed_figures(report: _Report, advance: Callable[[], None]) -> None:
             body.append(html.heading(figure.title))
             body.append(html.figure(src, figure.caption))
             body.append(html.code("\n".join(repr(s) for _, s, _ in curves)))
+            body.append(html.code(_explore_command([s for _, s, _ in curves], figure.steps, figure.log)))
         advance()
     report.sections.append(("seeds", "The seeds' decay curves", "".join(body)))
 
