@@ -236,14 +236,15 @@ class RangeTestResult:
 
     def _window(self) -> tuple[int, int]:
         """The steps the rules read: from ``num_steps // 10`` (fastai skips the start, where the
-        first losses are noise) to the lowest point of the running average, which trails the
-        loss by about ``1 / smooth`` steps, so the loss's own minimum and the start of its rise
-        lie inside; never past a NaN/inf loss."""
+        first losses are noise) to the lowest point of the running average after it, which
+        trails the loss by about ``1 / smooth`` steps, so the loss's own minimum and the start of
+        its rise lie inside; never past a NaN/inf loss."""
         finite = np.isfinite(self.smoothed)
         end = len(finite) if finite.all() else int(np.argmin(finite))
-        if end:
-            end = int(np.argmin(self.smoothed[:end])) + 1
-        return min(self.num_steps // 10, end), end
+        skip = self.num_steps // 10
+        if end <= skip:
+            return skip, skip
+        return skip, skip + int(np.argmin(self.smoothed[skip:end])) + 1
 
     def _suggest(self) -> dict:
         skip, end = self._window()

@@ -22,8 +22,9 @@ from torch.optim.lr_scheduler import LRScheduler
 from .backends import MATH
 from .migrate import load_torch_state, torch_state_class
 from .spec import as_schedule, from_dict, is_spec
+from .finder_torch import lr_find  # the learning-rate range test
 
-__all__ = ["ScheduleLR"]
+__all__ = ["ScheduleLR", "lr_find"]
 
 _CLOCKS = ("updates", "calls", "samples", "tokens")
 _MODES = ("absolute", "factor")
