@@ -270,7 +270,7 @@ class ScheduleLR(LRScheduler):
         key, index = _BETAS.get(name, (name, None))
         value = group.get("initial_" + key, group[key])
         value = value[index] if index is not None else value
-        return float(value)
+        return float(_scalar_value(key, value))
 
     def _build_slots(self):
         """Precompute where each scheduled (group, hyperparameter) value goes, so that ``_apply``
@@ -302,11 +302,8 @@ class ScheduleLR(LRScheduler):
         """The 0-dim tensor to fill in place for this slot, or None to write Python floats. A
         value the user gave as a tensor stays that tensor (as torch's schedulers keep it);
         with ``compile_safe``, ``lr`` and ``betas`` become tensors."""
-        current = group[key] if index is None else group[key][index]
+        current = _scalar_value(key, group[key] if index is None else group[key][index])
         if isinstance(current, torch.Tensor):
-            if current.dim() != 0:
-                raise ValueError(f"param group {key!r} is a tensor of shape {tuple(current.shape)}; "
-                                 "a scheduled value must be a number or a 0-dim tensor")
             return current
         if not (self.compile_safe and key in _TENSOR_KEYS):
             return None
@@ -467,6 +464,13 @@ def _check_per_group(field, values, num_groups):
         raise TypeError(f"{field} must be a list (one entry per param group), got {values!r}")
     if len(values) != num_groups:
         raise ValueError(f"{field} has {len(values)} entries, the optimizer {num_groups} param groups")
+
+
+def _scalar_value(key, value):
+    if isinstance(value, torch.Tensor) and value.dim() != 0:
+        raise ValueError(f"param group {key!r} is a tensor of shape {tuple(value.shape)}; "
+                         "a scheduled value must be a number or a 0-dim tensor")
+    return value
 
 
 def _check_plateau_groups(plateau, num_groups, field="plateau"):
