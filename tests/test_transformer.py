@@ -114,7 +114,8 @@ def test_wsd_phases_that_dont_add_up(call, message):
 
 def test_wsd_exponential_cooldown_is_megatrons():
     s = warmup_stable_decay(1.0, 0, 0, 10, decay_shape="exponential")
-    assert [s(t) for t in (0, 5, 10)] == [1.0, 2 * 0.5**0.5 - 1, 0.0]
+    assert s(0) == 1.0 and s(10) == 0.0
+    assert s(5) == pytest.approx(2**0.5 - 1, rel=2e-16)  # 2 * 0.5 ** 0.5 - 1, without its cancellation
 
 
 def _megatron_get_lr(num_steps, init_lr, max_lr, min_lr, lr_warmup_steps, lr_decay_steps, lr_decay_style,

@@ -92,8 +92,7 @@ class CosineAnnealing(Schedule):
         check_number("eta_min", self.eta_min)
 
     def _eval(self, t, xp):
-        cosine = 1.0 + xp.cos(xp.pi * t / self.t_max)
-        return self.eta_min + (self.learning_rate - self.eta_min) * cosine / 2.0
+        return self.eta_min + (self.learning_rate - self.eta_min) * xp.half_cosine(t, self.t_max)
 
 
 @register
@@ -122,8 +121,7 @@ class CosineAnnealingWarmRestarts(Schedule):
 
     def _eval(self, t, xp):
         _, length, offset = geometric_cycle(t, self.t_0, self.t_mult, xp)
-        cosine = 1.0 + xp.cos(xp.pi * offset / length)
-        return self.eta_min + (self.learning_rate - self.eta_min) * cosine / 2.0
+        return self.eta_min + (self.learning_rate - self.eta_min) * xp.half_cosine(offset, length)
 
 
 @register
@@ -166,9 +164,17 @@ class WarmupCosineDecay(Schedule):
         ) + self.peak_value
         span = self.decay_steps - self.warmup_steps
         done = xp.clip(t - self.warmup_steps, 0.0, span)
-        cosine = 0.5 * (1.0 + xp.cos(xp.pi * done / span))
-        alpha = 0.0 if self.peak_value == 0.0 else self.end_value / self.peak_value
-        decayed = self.peak_value * ((1.0 - alpha) * xp.pow(cosine, float(self.exponent)) + alpha)
+        if self.peak_value == 0.0:  # optax: alpha = 0, so the decay is 0 whatever end_value is
+            return xp.where(t < self.warmup_steps, ramp, 0.0)
+        # optax's peak * ((1 - alpha) * c**exponent + alpha), alpha = end / peak, written as the
+        # mix peak * w + end * (1 - w): no end / peak to overflow, 1 - w without cancellation
+        falling = xp.half_cosine(done, span)
+        rising = xp.half_cosine(done, span, rising=True)
+        weight, rest = falling, rising
+        if self.exponent != 1:
+            weight = xp.pow(falling, float(self.exponent))
+            rest = xp.one_minus_pow(falling, rising, float(self.exponent))
+        decayed = self.peak_value * weight + self.end_value * rest
         return xp.where(t < self.warmup_steps, ramp, decayed)
 
     @property
@@ -291,12 +297,22 @@ class CosineWithMinLR(Schedule):
         """``min_lr_rate``, or ``min_lr / learning_rate`` as Hugging Face computes it."""
         return self.min_lr_rate if self.min_lr is None else self.min_lr / self.learning_rate
 
+    @property
+    def floor(self) -> float:
+        """``min_lr``, or ``min_lr_rate * learning_rate``: the value the cosine falls to."""
+        return self.min_lr if self.min_lr is not None else self.min_lr_rate * self.learning_rate
+
     def _eval(self, t, xp):
-        ramp = t / max(1, self.warmup_steps)
-        progress = (t - self.warmup_steps) / max(1, self.training_steps - self.warmup_steps)
-        factor = 0.5 * (1.0 + xp.cos(xp.pi * self.num_cycles * 2.0 * progress))
-        factor = xp.maximum(factor * (1 - self.rate) + self.rate, 0.0)
-        return self.learning_rate * xp.where(t < self.warmup_steps, ramp, factor)
+        lr = self.learning_rate
+        ramp = lr * (t / max(1, self.warmup_steps))
+        # HF: lr * max(c * (1 - rate) + rate, 0) with c = (1 + cos(pi * num_cycles * 2 * progress)) / 2,
+        # written as lr * c + floor * (1 - c) (no min_lr / lr to overflow, no cancellation)
+        done = 2.0 * self.num_cycles * (t - self.warmup_steps)
+        span = max(1, self.training_steps - self.warmup_steps)
+        decayed = lr * xp.half_cosine(done, span) + self.floor * xp.half_cosine(done, span, rising=True)
+        # the factor is clamped at 0: the value does not cross 0 to the other side of lr
+        decayed = xp.maximum(decayed, 0.0) if lr > 0 else xp.minimum(decayed, 0.0) if lr < 0 else 0.0
+        return xp.where(t < self.warmup_steps, ramp, decayed)
 
 
 class _TimmCycles:
@@ -376,8 +392,9 @@ class TimmCosine(_TimmCycles, Schedule):
         check_positive("k_decay", self.k_decay)
 
     def _curve(self, offset, length, lr_max, xp):
-        ratio = xp.pow(offset / length, float(self.k_decay))  # timm: t_curr**k / t_i**k
-        return self.lr_min + 0.5 * (lr_max - self.lr_min) * (1.0 + xp.cos(xp.pi * ratio))
+        if self.k_decay != 1:  # timm: t_curr**k / t_i**k
+            offset, length = xp.pow(offset, float(self.k_decay)), xp.pow(length, float(self.k_decay))
+        return self.lr_min + (lr_max - self.lr_min) * xp.half_cosine(offset, length)
 
 
 @register

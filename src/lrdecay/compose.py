@@ -139,7 +139,7 @@ class Warmup(Schedule):
             if self.shape == "linear":
                 fraction = p
             elif self.shape == "cosine":
-                fraction = 0.5 - 0.5 * xp.cos(xp.pi * p)
+                fraction = xp.half_cosine(xp.minimum(t, self.steps), self.steps, rising=True)
             else:
                 fraction = xp.pow(p, float(self.power))
             value = start + (target - start) * fraction

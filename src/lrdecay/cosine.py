@@ -23,11 +23,6 @@ __all__ = [
 ]
 
 
-def _half_cosine(fraction, xp):
-    """``0.5 * (1 + cos(pi * fraction))``: 1 at 0, 0 at 1 (TensorFlow's order of operations)."""
-    return 0.5 * (1.0 + xp.cos(xp.pi * fraction))
-
-
 @register
 @dataclass(frozen=True, repr=False)
 class CosineDecay(Schedule):
@@ -50,7 +45,7 @@ class CosineDecay(Schedule):
         check_number("alpha", self.alpha)
 
     def _eval(self, t, xp):
-        cosine = _half_cosine(xp.minimum(t, self.decay_steps) / self.decay_steps, xp)
+        cosine = xp.half_cosine(xp.minimum(t, self.decay_steps), self.decay_steps)
         return self.learning_rate * ((1 - self.alpha) * cosine + self.alpha)
 
     @property
@@ -96,10 +91,12 @@ class CosineDecayRestarts(Schedule):
         check_number("alpha", self.alpha)
 
     def _eval(self, t, xp):
-        fraction = t / self.first_decay_steps
+        first = self.first_decay_steps
+        fraction = t / first
         if self.t_mul == 1:
             cycle = xp.floor(fraction)
             fraction = fraction - cycle
+            start, length = first * cycle, first
         else:
             t_mul = xp.const(self.t_mul, t)
             cycle = xp.floor(xp.log(1.0 - fraction * (1.0 - t_mul)) / xp.log(t_mul))
@@ -109,8 +106,12 @@ class CosineDecayRestarts(Schedule):
             late = fraction >= 1.0
             cycle = xp.where(late, cycle + 1.0, cycle)
             fraction = xp.where(late, (fraction - 1.0) / t_mul, fraction)
+            # the cycle in steps (exact for whole first_decay_steps and t_mul): its last steps keep
+            # their digits, which the position as a fraction of the cycle does not
+            length = t_mul**cycle
+            start, length = first * ((1.0 - length) / (1.0 - t_mul)), first * length
         alpha = xp.const(self.alpha, t)
-        cosine = 0.5 * xp.const(self.m_mul, t) ** cycle * (1.0 + xp.cos(xp.pi * fraction))
+        cosine = xp.const(self.m_mul, t) ** cycle * xp.half_cosine(t - start, length, fraction=fraction)
         return self.learning_rate * ((1 - alpha) * cosine + alpha)
 
 
@@ -135,7 +136,10 @@ class _LinearCosine(Schedule):
         linear = (self.decay_steps - t) / self.decay_steps
         if noise is not None:
             linear = linear + noise(t)
-        cosine = _half_cosine(2.0 * self.num_periods * (t / self.decay_steps), xp)
+        cosine = xp.half_cosine(
+            2.0 * self.num_periods * t, self.decay_steps,
+            fraction=2.0 * self.num_periods * (t / self.decay_steps),
+        )
         return self.learning_rate * ((self.alpha + linear) * cosine + self.beta)
 
 

@@ -58,8 +58,9 @@ def _phases(s, t, xp):
     kind = "linear" if s.anneal_strategy == "linear" else "cosine"
 
     def phase(start, end, begin_value, end_value):
-        pct = (t - start) / (end - start) if end > start else 1.0
-        return anneal(kind, begin_value, end_value, pct, xp)
+        if not end > start:
+            return end_value
+        return anneal(kind, begin_value, end_value, t - start, end - start, xp)
 
     if xp is MATH:  # a Python number: evaluate only its phase
         k = 0

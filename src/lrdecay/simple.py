@@ -43,13 +43,14 @@ __all__ = [
 INTERPOLATE_TYPES = ("linear", "cosine")
 
 
-def anneal(kind: str, start, end, pct, xp):
-    """Move from ``start`` to ``end`` as ``pct`` goes from 0 to 1, the way PyTorch's
-    ``OneCycleLR`` and Optax's ``piecewise_interpolate_schedule`` do it:
-    linear ``(end - start) * pct + start``; cosine ``end + (start - end) / 2 * (cos(pi pct) + 1)``."""
+def anneal(kind: str, start, end, done, length, xp):
+    """Move from ``start`` to ``end`` as ``pct = done / length`` goes from 0 to 1, the way
+    PyTorch's ``OneCycleLR`` and Optax's ``piecewise_interpolate_schedule`` do it: linear
+    ``(end - start) * pct + start``; cosine ``end + (start - end) / 2 * (cos(pi pct) + 1)``
+    (:meth:`~lrdecay.backends.Backend.half_cosine`: exact to the last step)."""
     if kind == "linear":
-        return (end - start) * pct + start
-    return end + (start - end) / 2.0 * (xp.cos(xp.pi * pct) + 1.0)
+        return (end - start) * (done / length) + start
+    return end + (start - end) * xp.half_cosine(done, length)
 
 
 def interpolate_pieces(t, xp, kind: str, init_value, boundaries, scales):
@@ -63,8 +64,8 @@ def interpolate_pieces(t, xp, kind: str, init_value, boundaries, scales):
     bounds = (0, *boundaries)
     out = values[-1]
     for i in reversed(range(len(boundaries))):
-        pct = (t - bounds[i]) / max(bounds[i + 1] - bounds[i], 1)
-        out = xp.where(t < bounds[i + 1], anneal(kind, values[i], values[i + 1], pct, xp), out)
+        length = max(bounds[i + 1] - bounds[i], 1)
+        out = xp.where(t < bounds[i + 1], anneal(kind, values[i], values[i + 1], t - bounds[i], length, xp), out)
     return out
 
 

@@ -8,6 +8,7 @@ first update) and Megatron's ``num_steps`` (which Megatron counts in samples, no
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ._validate import check_choice, check_int, check_nonnegative, check_number, check_positive, check_range
@@ -59,25 +60,33 @@ WARMUP_SHAPES = ("linear", "cosine", "1-sqrt")
 DECAY_SHAPES = ("linear", "cosine", "1-sqrt", "exponential")
 
 
-def _warmup_factor(shape, p, xp):
-    """Hugging Face WSD warm-up shapes, rising from 0 to 1 as ``p`` goes from 0 to 1."""
+def _warmup_factor(shape, done, length, xp):
+    """Hugging Face WSD warm-up shapes, rising from 0 to 1 as ``p = done / length`` goes from 0
+    to 1: ``p``, ``(1 - cos(pi p)) / 2``, ``1 - sqrt(1 - p)`` (as ``p / (1 + sqrt(1 - p))``, with
+    ``1 - p = (length - done) / length``: no cancellation near either end)."""
     if shape == "linear":
-        return p
+        return done / length
     if shape == "cosine":
-        return 0.5 * (1.0 - xp.cos(xp.pi * p))
-    return 1.0 - xp.sqrt(1.0 - p)
+        return xp.half_cosine(done, length, rising=True)
+    return (done / length) / (1.0 + xp.sqrt((length - done) / length))
 
 
-def _decay_factor(shape, p, xp):
-    """Cool-down shapes, falling from 1 to 0 as ``p`` goes from 0 to 1: Hugging Face's linear,
-    cosine and 1-sqrt, and Megatron's exponential ``2 * 0.5 ** p - 1``."""
-    if shape == "linear":
-        return 1.0 - p
+def _decay_factor(shape, done, length, xp):
+    """Cool-down shapes, falling from 1 to 0 as ``p = done / length`` goes from 0 to 1: Hugging
+    Face's linear ``1 - p``, cosine ``(1 + cos(pi p)) / 2`` and 1-sqrt ``1 - sqrt(p)``, and
+    Megatron's exponential ``2 * 0.5 ** p - 1``, each computed from the remaining fraction
+    ``(length - done) / length`` so that the last steps keep their digits."""
     if shape == "cosine":
-        return 0.5 * (1.0 + xp.cos(xp.pi * p))
+        return xp.half_cosine(done, length)
+    rest = (length - done) / length
+    if shape == "linear":
+        return rest
     if shape == "1-sqrt":
-        return 1.0 - xp.sqrt(p)
-    return 2.0 * xp.pow(0.5, p) - 1.0
+        return rest / (1.0 + xp.sqrt(done / length))
+    return xp.expm1(rest * _LN2)  # 2 * 0.5 ** p - 1 = 2 ** (1 - p) - 1
+
+
+_LN2 = math.log(2.0)
 
 
 @register
@@ -161,8 +170,8 @@ class WarmupStableDecay(Schedule):
     def _eval(self, t, xp):
         m = self.min_lr_ratio
         w, s, d = self.warmup_steps, self.stable_steps, self.decay_steps
-        rise = _warmup_factor(self.warmup_shape, xp.minimum(t, w) / max(1, w), xp)
-        fall = _decay_factor(self.decay_shape, xp.clip((t - w - s) / max(1, d), 0.0, 1.0), xp)
+        rise = _warmup_factor(self.warmup_shape, xp.minimum(t, w), max(1, w), xp)
+        fall = _decay_factor(self.decay_shape, xp.clip(t - w - s, 0.0, max(1, d)), max(1, d), xp)
         factor = xp.where(
             t < w,
             xp.maximum(rise * (1.0 - m) + m, 0.0),
@@ -236,11 +245,10 @@ class MegatronLR(Schedule):
         w, d = self.warmup_steps, self.decay_steps
         if self.decay_style == "WSD":
             anneal_start = d - self.wsd_decay_steps
-            r = xp.clip((t - anneal_start) / self.wsd_decay_steps, 0.0, 1.0)
+            done = xp.clip(t - anneal_start, 0.0, self.wsd_decay_steps)
             style = {"minus_sqrt": "1-sqrt"}.get(self.wsd_decay_style, self.wsd_decay_style)
-            return xp.where(t <= anneal_start, 1.0, _decay_factor(style, r, xp))
-        r = xp.clip((t - w) / (d - w), 0.0, 1.0)
-        return _decay_factor(self.decay_style, r, xp)
+            return xp.where(t <= anneal_start, 1.0, _decay_factor(style, done, self.wsd_decay_steps, xp))
+        return _decay_factor(self.decay_style, xp.clip(t - w, 0.0, d - w), d - w, xp)
 
     def _eval(self, t, xp):
         if self.decay_style == "constant":
