@@ -172,3 +172,52 @@ def test_guide_examples_run():
 
     namespace = run_guide("keras")
     assert namespace["plateau"].num_reductions >= 1
+
+
+class ScriptedLoss(keras.callbacks.Callback):
+    """Puts the next scripted value into logs["val_loss"] at each epoch end (runs first)."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = iter(values)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = next(self.values)
+
+
+def _two_fits(learning_rate, callback, fits):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), loss="mse")
+    x = np.linspace(-1, 1, 24, dtype=np.float32).reshape(8, 3)
+    lrs = []
+    for metrics in fits:
+        record = RecordLR()
+        model.fit(x, x[:, :1], batch_size=8, epochs=len(metrics), verbose=0,
+                  callbacks=[ScriptedLoss(metrics), callback, record])
+        lrs += record.lrs
+    lrs.append(np.float32(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+    return lrs
+
+
+# fit 1 ends with wait = 1 and best = 1.0; fit 2's metrics are all above 1.0. Keras resets best,
+# wait and cooldown at the start of each fit: 1.2 becomes the new best and the reduction comes
+# two epochs later; carried over, 1.2 would be a bad epoch reducing the lr at once.
+FITS = [[1.0, 0.6, 0.7, 0.8, 1.0], [1.2, 1.3, 1.25, 1.3, 1.4, 1.5, 1.6]]
+
+
+@pytest.mark.parametrize("cooldown", [0, 2])
+def test_plateau_callback_resets_on_each_fit_like_keras(cooldown):
+    config = dict(factor=0.5, patience=2, cooldown=cooldown, min_lr=0.001)
+    expected = _two_fits(0.1, keras.callbacks.ReduceLROnPlateau(monitor="val_loss", **config), FITS)
+    schedule = KerasSchedule(lrdecay.constant(0.1), plateau=lrdecay.Plateau(rule="keras", **config))
+    got = _two_fits(schedule, PlateauCallback(monitor="val_loss"), FITS)
+    assert got == expected and len(set(expected)) >= 3
+    carried = KerasSchedule(lrdecay.constant(0.1), plateau=lrdecay.Plateau(rule="keras", **config))
+    assert _two_fits(carried, PlateauCallback(monitor="val_loss", reset_on_fit=False), FITS) != expected
+    assert schedule.plateau.factor < 1.0  # the reduced rate carries over, as Keras's does
+
+
+def test_plateau_callback_reset_on_fit_must_be_a_bool():
+    with pytest.raises(TypeError, match="reset_on_fit must be True or False"):
+        PlateauCallback(reset_on_fit="yes")

@@ -14,9 +14,10 @@ import warnings
 
 import keras  # absolute import: the real keras
 
+from .finder_keras import lr_find  # the learning-rate range test
 from .spec import as_schedule, from_dict
 
-__all__ = ["KerasSchedule", "PlateauCallback"]
+__all__ = ["KerasSchedule", "PlateauCallback", "lr_find"]
 
 
 @keras.saving.register_keras_serializable(package="lrdecay", name="KerasSchedule")
@@ -30,6 +31,9 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         schedule = as_schedule(schedule, "schedule")
         if plateau is not None and not all(hasattr(plateau, a) for a in ("update", "factor", "min_lr")):
             raise TypeError(f"plateau must be an lrdecay.Plateau (update/factor/min_lr), got {type(plateau).__name__}")
+        if plateau is not None and isinstance(plateau.min_lr, (list, tuple)):
+            raise ValueError(f"plateau min_lr must be one number here (a Keras optimizer has one learning "
+                             f"rate), got the list {list(plateau.min_lr)!r}")
         self.schedule = schedule
         self.plateau = plateau
         self.factor = None
@@ -72,16 +76,27 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
 class PlateauCallback(keras.callbacks.Callback):
     """At each epoch end, give ``logs[monitor]`` to the schedule's plateau and write the new
     factor into the schedule (instead of setting the optimizer's learning rate, which Keras
-    refuses for a schedule). ``schedule`` defaults to the model optimizer's learning rate."""
+    refuses for a schedule). ``schedule`` defaults to the model optimizer's learning rate.
 
-    def __init__(self, monitor="val_loss", schedule=None):
+    ``reset_on_fit=True``: like ``keras.callbacks.ReduceLROnPlateau``, each ``fit`` call starts
+    with no best value and zero wait and cooldown counters (the factor, like Keras's reduced
+    learning rate, stays). ``False`` carries them over, for ``fit`` called once per epoch."""
+
+    def __init__(self, monitor="val_loss", schedule=None, reset_on_fit=True):
         super().__init__()
         if not isinstance(monitor, str):
             raise TypeError(f"monitor must be a str, got {monitor!r}")
         if schedule is not None and not isinstance(schedule, KerasSchedule):
             raise TypeError(f"schedule must be a KerasSchedule, got {type(schedule).__name__}")
+        if not isinstance(reset_on_fit, bool):
+            raise TypeError(f"reset_on_fit must be True or False, got {reset_on_fit!r}")
         self.monitor = monitor
         self.schedule = schedule
+        self.reset_on_fit = reset_on_fit
+
+    def on_train_begin(self, logs=None):
+        if self.reset_on_fit:
+            self._target().plateau.reset_counters()
 
     def _target(self) -> KerasSchedule:
         schedule = self.schedule or getattr(self.model.optimizer, "_learning_rate", None)
