@@ -156,3 +156,13 @@ def test_bad_arguments():
     config = lr_scheduler_config(optimizer, SCHEDULE, plateau=plateau, monitor="val_loss")
     assert (config["interval"], config["monitor"], config["reduce_on_plateau"]) == ("epoch", "val_loss", True)
     assert lr_scheduler_config(optimizer, SCHEDULE)["interval"] == "step"
+
+
+def test_guide_examples_run():
+    pytest.importorskip("transformers")
+    from tests._guides import run_guide
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        namespace = run_guide("trainers")
+    assert namespace["trainer"].state.global_step == 8

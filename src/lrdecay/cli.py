@@ -1,6 +1,6 @@
 """The ``lrdecay`` command: look at a schedule before training with it.
 
-``lrdecay list | show | plot | check | simulate | demo`` (see ``lrdecay --help`` and docs/cli.md).
+``lrdecay list | show | plot | check | simulate | demo | explore`` (see ``lrdecay --help`` and docs/cli.md).
 A SPEC is the call syntax (``"warmup(cosine_decay(0.1, 10000), steps=500)"``) or a ``.json``,
 ``.yaml``/``.yml`` (or call-syntax text) file. A SPEC that can't be built prints one line on stderr
 and exits with status 2.
