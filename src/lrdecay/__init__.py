@@ -4,15 +4,17 @@
 ``lrdecay.optax``, ``lrdecay.compat.tf1``) and plotting are imported on use.
 """
 
-from . import annealing, compose, cosine, cyclic, decay, ema, plateau, schedule, simple, spec, transformer
+from . import anchors, annealing, compose, cosine, cyclic, decay, ema, noise, plateau, schedule, simple, spec, transformer
 
 # Taken before the star imports: ``cyclic`` the schedule replaces ``cyclic`` the module below.
-_MODULES = (schedule, spec, decay, cosine, simple, annealing, cyclic, transformer, compose, plateau)
+_MODULES = (schedule, spec, decay, cosine, simple, annealing, cyclic, transformer, compose, plateau, anchors, noise)
+from .anchors import *  # noqa: F403
 from .annealing import *  # noqa: F403
 from .compose import *  # noqa: F403
 from .cosine import *  # noqa: F403
 from .cyclic import *  # noqa: F403
 from .decay import *  # noqa: F403
+from .noise import *  # noqa: F403
 from .plateau import *  # noqa: F403
 from .schedule import *  # noqa: F403
 from .simple import *  # noqa: F403

@@ -98,7 +98,8 @@ class WarmupStableDecay(Schedule):
     Shapes: ``warmup_shape`` linear, cosine or 1-sqrt; ``decay_shape`` linear, cosine, 1-sqrt
     or exponential (Megatron's ``2 * 0.5 ** p - 1``).
 
-    Same as Hugging Face's ``get_wsd_schedule`` (with ``num_cycles=0.5``; note the warm-up starts
+    ``num_cycles`` (cosine decay only) makes the cosine ``(1 + cos(2 pi num_cycles p)) / 2``.
+    Same as Hugging Face's ``get_wsd_schedule`` (including ``num_cycles``; note the warm-up starts
     at ``m``, not 0). Build it from a total and fractions with :meth:`from_fractions`, or from a
     total and phase lengths with :meth:`from_total`."""
 
@@ -112,6 +113,7 @@ class WarmupStableDecay(Schedule):
     min_lr_ratio: float = 0.0
     decay_shape: str = "linear"
     warmup_shape: str = "linear"
+    num_cycles: float = 0.5
 
     def __post_init__(self):
         check_number("learning_rate", self.learning_rate)
@@ -121,6 +123,12 @@ class WarmupStableDecay(Schedule):
         check_range("min_lr_ratio", self.min_lr_ratio, 0, 1)
         check_choice("decay_shape", self.decay_shape, DECAY_SHAPES)
         check_choice("warmup_shape", self.warmup_shape, WARMUP_SHAPES)
+        check_number("num_cycles", self.num_cycles)
+        if self.num_cycles != 0.5 and self.decay_shape != "cosine":
+            raise ValueError(
+                f'num_cycles only applies to decay_shape="cosine", got num_cycles={self.num_cycles!r} '
+                f"with decay_shape={self.decay_shape!r}"
+            )
 
     @classmethod
     def from_total(cls, learning_rate, total_steps, warmup_steps, decay_steps, stable_steps=None,
@@ -171,7 +179,10 @@ class WarmupStableDecay(Schedule):
         m = self.min_lr_ratio
         w, s, d = self.warmup_steps, self.stable_steps, self.decay_steps
         rise = _warmup_factor(self.warmup_shape, xp.minimum(t, w), max(1, w), xp)
-        fall = _decay_factor(self.decay_shape, xp.clip(t - w - s, 0.0, max(1, d)), max(1, d), xp)
+        done = xp.clip(t - w - s, 0.0, max(1, d))
+        if self.num_cycles != 0.5:  # Hugging Face: cos(pi * num_cycles * 2 * progress)
+            done = done * (2.0 * self.num_cycles)
+        fall = _decay_factor(self.decay_shape, done, max(1, d), xp)
         factor = xp.where(
             t < w,
             xp.maximum(rise * (1.0 - m) + m, 0.0),
