@@ -310,18 +310,24 @@ class NumpyBackend(Backend):
         direct = out.flags.c_contiguous
         target = out.reshape(-1) if direct else np.empty(out.size, out.dtype)
         steps = None if counting else step.reshape(-1)
+        # Sorted steps (curves) go block by block. Unsorted ones go in one block: ``piecewise``
+        # then groups each segment once, instead of once per block.
+        ordered = counting or self._is_sorted(steps, ())
+        block = self.block if ordered else max(target.size, 1)
         known_sorted = self._known_sorted()
-        for start in range(0, target.size, self.block):
-            stop = min(start + self.block, target.size)
+        for start in range(0, target.size, block):
+            stop = min(start + block, target.size)
             if counting:
                 t = np.arange(start, stop, dtype=np.float64)
-                known_sorted.append(t)
-                try:
-                    target[start:stop] = formula(t, self)
-                finally:
-                    known_sorted.pop()
             else:
-                target[start:stop] = formula(np.asarray(steps[start:stop], dtype=np.float64), self)
+                t = np.asarray(steps[start:stop], dtype=np.float64)
+            if ordered:
+                known_sorted.append(t)
+            try:
+                target[start:stop] = formula(t, self)
+            finally:
+                if ordered:
+                    known_sorted.pop()
         if not direct:
             out[...] = target.reshape(out.shape)
         return out
