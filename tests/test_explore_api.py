@@ -320,3 +320,14 @@ def test_explore_command_reports_a_taken_port():
         port = sock.getsockname()[1]
         result = CliRunner().invoke(app, ["explore", "--port", str(port), "--no-browser"])
     assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_the_browser_opens_once_the_server_listens(monkeypatch):
+    from types import SimpleNamespace
+
+    from lrdecay.explore import server
+
+    opened = []
+    monkeypatch.setattr(server.webbrowser, "open", opened.append)
+    server._open_when_started(SimpleNamespace(started=True), "http://127.0.0.1:8765/?s=constant%280.1%29")
+    assert opened == ["http://127.0.0.1:8765/?s=constant%280.1%29"]

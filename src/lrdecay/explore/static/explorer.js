@@ -301,6 +301,9 @@ function renderChart() {
       pen = "L";
     }
     svg.append(svgElement("path", { class: "series", d, stroke: COLORS[index % COLORS.length], "data-series": String(index) }));
+    if (xs.length === 1 && d) {  // a one-step run: a dot, since a path of one point draws nothing
+      svg.append(svgElement("circle", { cx: scaleX(xs[0]), cy: scaleY(s.y[0]), r: 4, fill: COLORS[index % COLORS.length] }));
+    }
   });
   const overlay = svgElement("rect", {
     class: "overlay", x: plot.x0, y: plot.y1, width: plot.x1 - plot.x0, height: plot.y0 - plot.y1, fill: "transparent",
