@@ -240,8 +240,14 @@ BAD_TEXT = [
     ("exponential_decay(0.1, 20, 0.8, learning_rate=1)", r"got two values for 'learning_rate'"),
     ("exponential_decay(0.1, 20, 0.8,", r"^line 1, column \d+: invalid syntax"),
     ("exponential_decay(0.1, 20, 0.8).__class__", r"Attribute is not allowed"),
-    ("exponential_decay(0.1, 20, 0.8).to_dict()", r"only the methods clip, shift may be called"),
-    ("__import__('os').system('true')", r"only the methods clip, shift may be called"),
+    ("exponential_decay(0.1, 20, 0.8).to_dict()", r"\.to_dict\(\) can't be called; a spec may call only the "
+     r"schedule kinds \(\d+ of them, e\.g\. cosine_decay, .*`lrdecay list` shows them all\) and the methods "
+     r"\.clip\(\), \.shift\(\)$"),
+    ("__import__('os').system('true')", r"^line 1, column 1: \.system\(\) can't be called; a spec may call only the "
+     r"schedule kinds .* and the methods \.clip\(\), \.shift\(\)$"),
+    ("__import__('os')", r"^line 1, column 1: unknown schedule kind '__import__'; a spec may call the schedule kinds"),
+    ("(lambda: 1)()", r"^line 1, column 1: a spec may call only the schedule kinds"),
+    ("cosine_decay(0.1, 10)[0](1)", r"a spec may call only the schedule kinds"),
     ("'a' * 100", r"\+ - \* / apply to numbers and schedules, got str and int"),
     ("[exponential_decay(0.1, 20, 0.8)] * 3", r"apply to numbers and schedules, got tuple"),
     ("exponential_decay(0.1, 20, 0.8) / 0", r"divisor must be != 0"),
@@ -300,7 +306,7 @@ BAD_FILES = [
     ("spec.yaml", b"- 1\n- 2\n", r"spec\.yaml: \$: a schedule spec must be a mapping"),
     ("spec.yaml", b"", r"spec\.yaml: \$: a schedule spec must be a mapping with a 'kind', got NoneType"),
     ("spec.yml", b"exponential_decay(0.1, 20, \n", r"spec\.yml: line 1, column \d+: invalid syntax"),
-    ("spec.txt", b"exponential_decay(0.1, 20, 0.8).__init__(1)", r"spec\.txt: line 1, column 1: only the methods"),
+    ("spec.txt", b"exponential_decay(0.1, 20, 0.8).__init__(1)", r"spec\.txt: line 1, column 1: \.__init__\(\) can't be called"),
 ]
 
 

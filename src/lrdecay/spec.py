@@ -110,9 +110,18 @@ def _schedule_class(kind, where: str):
     if kind not in kinds:
         hint = difflib.get_close_matches(kind[:100], kinds, n=1)
         raise SpecError(
-            f"{where}: unknown schedule kind {_short.repr(kind)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            f"{where}: unknown schedule kind {_short.repr(kind)}"
+            + (f" (did you mean {hint[0]!r}?)" if hint else f"; a spec may call {_allowed_calls()}")
         )
     return kinds[kind]
+
+
+def _allowed_calls() -> str:
+    """What a spec may call, for the messages that refuse anything else."""
+    kinds = registry()
+    examples = [k for k in ("cosine_decay", "exponential_decay", "warmup", "join") if k in kinds]
+    return (f"the schedule kinds ({len(kinds)} of them, e.g. {', '.join(examples)}; "
+            f"`lrdecay list` shows them all) and the methods {', '.join(f'.{m}()' for m in _METHODS)}")
 
 
 def _build(kind, args: tuple, kwargs: dict, where: str, kind_where: str | None = None, *,
@@ -265,9 +274,10 @@ class _Walker:
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise SpecError(f"{where}: *args are not allowed")
         if isinstance(node.func, ast.Attribute) and node.func.attr not in _METHODS:
-            raise SpecError(f"{where}: only the methods {', '.join(_METHODS)} may be called")
+            raise SpecError(f"{where}: .{_short.repr(node.func.attr)[1:-1]}() can't be called; "
+                            f"a spec may call only {_allowed_calls()}")
         if not isinstance(node.func, (ast.Name, ast.Attribute)):
-            raise SpecError(f"{where}: only schedule calls and the methods {', '.join(_METHODS)} are allowed")
+            raise SpecError(f"{where}: a spec may call only {_allowed_calls()}")
         args = tuple(self.walk(a, depth + 1) for a in node.args)
         kwargs, places = {}, {}
         for kw in node.keywords:
