@@ -142,24 +142,29 @@ def test_kinds_list_every_kind_and_its_form_rebuilds_the_example(base):
     assert rebuilt >= 30
 
 
-ORIGIN_CASES = [
-    ({"Origin": "http://evil.example"}, 403),
-    ({"Origin": "null"}, 403),
-    ({"Host": "evil.example"}, 403),  # DNS rebinding: the right address, another name
-    ({"Sec-Fetch-Site": "cross-site"}, 403),
-    ({"Sec-Fetch-Site": "same-site"}, 403),
-    ({"Sec-Fetch-Site": "same-origin"}, 200),
+ORIGIN_CASES = [  # headers, status of an API call, status of the page
+    ({"Origin": "http://evil.example"}, 403, 200),
+    ({"Origin": "null"}, 403, 200),
+    ({"Host": "evil.example"}, 403, 403),  # DNS rebinding: the right address, another name
+    ({"Host": "127.0.0.1:1"}, 403, 403),
+    ({"Sec-Fetch-Site": "cross-site"}, 403, 200),  # a shared link followed from another site opens
+    ({"Sec-Fetch-Site": "same-site"}, 403, 200),
+    ({"Sec-Fetch-Site": "same-origin"}, 200, 200),
 ]
 
 
-@pytest.mark.parametrize("headers, expected", ORIGIN_CASES)
-def test_requests_from_other_origins_are_refused(base, headers, expected):
+@pytest.mark.parametrize("headers, api_status, page_status", ORIGIN_CASES)
+def test_requests_from_other_origins_are_refused(base, headers, api_status, page_status):
     status, _, answer = request(base + "/api/curve", {"specs": ["constant(0.1)"]}, headers=headers)
-    assert status == expected
-    if expected == 403:
+    assert status == api_status
+    if api_status == 403:
         assert "refused" in answer["error"] or "addressed" in answer["error"]
-    status, _, _ = request(base + "/", headers=headers)
-    assert status == expected
+    status, _, _ = request(base + "/api/kinds", headers=headers)
+    assert status == api_status
+    status, headers_back, _ = request(base + "/", headers=headers)
+    assert status == page_status
+    if status == 200:
+        assert headers_back["x-frame-options"] == "DENY"
 
 
 def test_own_origin_is_accepted(base):

@@ -184,3 +184,17 @@ def test_exported_pytorch_code_runs_and_gives_the_same_values(base, browser, tmp
     assert [int(s) for s, _ in rows] == list(range(5))
     assert [float(lr) for _, lr in rows] == [schedule(step) for step in range(5)]
     assert json.loads(browser.execute_script("return JSON.stringify(location.search.includes('tab=pytorch'))"))
+
+
+def test_checks_warnings_show_under_the_spec(base, browser):
+    from lrdecay.cli import summarize
+
+    open_page(browser, base + "/?steps=2000")
+    spec = "warmup(cosine_decay(0.1, decay_steps=100), steps=3000)"
+    type_spec(browser, spec)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".editor .warnings li"))
+    shown = [li.text for li in browser.find_elements(By.CSS_SELECTOR, ".editor .warnings li")]
+    _, expected = summarize(lrdecay.parse(spec), 2000)
+    assert shown == expected and any("warm-up" in w for w in shown)
+    panel = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#panel .warnings li")]
+    assert panel == expected

@@ -3,10 +3,11 @@
 Routes: ``/`` the page, ``/static/*`` its files, ``GET /api/kinds``, ``POST /api/curve`` and
 ``POST /api/check`` (JSON in, JSON out; see :mod:`lrdecay.explore.api`).
 
-Only the page itself may use the API: a request must be addressed to this server by name
-(``Host`` is ``127.0.0.1:PORT`` or ``localhost:PORT``, which stops DNS rebinding), and a request
-that says where it comes from (``Origin``, ``Sec-Fetch-Site``) must come from this server's own
-page. POST bodies must be JSON and at most ``MAX_BODY`` bytes; one request evaluates at most
+Only the page itself may use the API: every request must be addressed to this server by name
+(``Host`` is ``127.0.0.1:PORT`` or ``localhost:PORT``, which stops DNS rebinding), and an API
+request that says where it comes from (``Origin``, ``Sec-Fetch-Site``) must come from this
+server's own page. The page and its static files open from a link on any site (that is how a
+view is shared); they can't be framed (``X-Frame-Options: DENY``). POST bodies must be JSON and at most ``MAX_BODY`` bytes; one request evaluates at most
 ``MAX_SPECS`` schedules on at most ``api.MAX_POINTS`` steps each.
 """
 
@@ -61,8 +62,8 @@ class BadRequest(Exception):
 
 
 class LocalOnly:
-    """ASGI middleware: refuse requests not addressed to this server by name, or sent from
-    another origin (403, with a JSON message)."""
+    """ASGI middleware: refuse requests not addressed to this server by name, and API requests
+    sent from another origin (403, with a JSON message)."""
 
     def __init__(self, app, port: int):
         self.app = app
@@ -75,6 +76,8 @@ class LocalOnly:
             reason = None
             if headers.get("host") not in self.hosts:
                 reason = f"requests must be addressed to {' or '.join(sorted(self.hosts))}"
+            elif not scope["path"].startswith("/api/"):
+                pass  # the page and its files: a shared link followed from another site opens it
             elif "origin" in headers and headers["origin"] not in self.origins:
                 reason = f"requests from {headers['origin'][:100]!r} are refused: only this page may use the API"
             elif headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
