@@ -46,11 +46,13 @@ INTERPOLATE_TYPES = ("linear", "cosine")
 def anneal(kind: str, start, end, done, length, xp):
     """Move from ``start`` to ``end`` as ``pct = done / length`` goes from 0 to 1, the way
     PyTorch's ``OneCycleLR`` and Optax's ``piecewise_interpolate_schedule`` do it: linear
-    ``(end - start) * pct + start``; cosine ``end + (start - end) / 2 * (cos(pi pct) + 1)``
-    (:meth:`~lrdecay.backends.Backend.half_cosine`: exact to the last step)."""
+    ``(end - start) * pct + start``; cosine ``end + (start - end) / 2 * (cos(pi pct) + 1)``, computed
+    as the mix ``start * c + end * (1 - c)`` of the two sides of
+    :meth:`~lrdecay.backends.Backend.half_cosine`: exact at both ends, even from a tiny ``start``
+    to a large ``end``."""
     if kind == "linear":
         return (end - start) * (done / length) + start
-    return end + (start - end) * xp.half_cosine(done, length)
+    return start * xp.half_cosine(done, length) + end * xp.half_cosine(done, length, rising=True)
 
 
 def interpolate_pieces(t, xp, kind: str, init_value, boundaries, scales):
