@@ -133,3 +133,48 @@ def test_bad_arguments(tmp_path):
         scheduler_for_trainer("constant(0.1)", optimizer, args, num_training_steps=10, clock="calls")
     made = scheduler_for_trainer({"kind": "constant", "value": 0.2}, optimizer, args, num_training_steps=10)
     assert made.spec()["schedules"]["lr"] == [lrdecay.warmup(lrdecay.constant(0.2), steps=3).to_dict()]
+
+
+def test_plateau_callback_reduces_like_torch_on_the_evaluation_metric(tmp_path):
+    from lrdecay.hf import PlateauCallback
+
+    args = arguments(tmp_path, num_train_epochs=4, eval_strategy="epoch", save_strategy="no", warmup_steps=0)
+    data = dataset()
+    model = Tiny()
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.learning_rate)
+    applied = []
+    optimizer.register_step_pre_hook(lambda opt, a, k: applied.append(opt.param_groups[0]["lr"]))
+    # mode="max" on a falling loss: every evaluation after the first is a bad one
+    plateau = lrdecay.Plateau(mode="max", factor=0.5, patience=0, sync="none")
+    scheduler = scheduler_for_trainer("cosine_decay({lr}, {decay_steps})", optimizer, args, train_dataset=data,
+                                      plateau=plateau)
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=data, eval_dataset=data[:8],
+                                   optimizers=(optimizer, scheduler), callbacks=[PlateauCallback(scheduler)])
+    trainer.train()
+    losses = [row["eval_loss"] for row in trainer.state.log_history if "eval_loss" in row]
+    assert len(losses) == 4
+
+    reference_optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    reference = torch.optim.lr_scheduler.ReduceLROnPlateau(reference_optimizer, mode="max", factor=0.5, patience=0)
+    factors = []
+    for loss in losses:
+        factors.append(reference_optimizer.param_groups[0]["lr"])  # in force during this epoch
+        reference.step(loss)
+    assert factors[-1] < 1.0  # the reference did reduce
+    schedule = lrdecay.cosine_decay(args.learning_rate, 16)
+    assert applied == pytest.approx([schedule(n) * factors[n // 4] for n in range(16)], rel=1e-15, abs=0)
+
+
+def test_plateau_callback_refuses_bad_arguments(tmp_path):
+    from lrdecay.hf import PlateauCallback
+
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    plain = scheduler_for_trainer("constant(0.1)", optimizer, arguments(tmp_path), num_training_steps=5)
+    with pytest.raises(TypeError, match="scheduler must be a ScheduleLR with a plateau"):
+        PlateauCallback(plain)
+    with_plateau = lrdecay.torch.ScheduleLR(optimizer, lrdecay.constant(0.1), plateau=lrdecay.Plateau(sync="none"))
+    with pytest.raises(TypeError, match="metric must be a metric name"):
+        PlateauCallback(with_plateau, metric=3)
+    callback = PlateauCallback(with_plateau, metric="accuracy")
+    with pytest.raises(KeyError, match="watches 'eval_accuracy', which the evaluation did not report"):
+        callback.on_evaluate(arguments(tmp_path), None, None, metrics={"eval_loss": 1.0})

@@ -12,18 +12,24 @@ each checkpoint and restores it on ``train(resume_from_checkpoint=...)``::
     scheduler = lrdecay.hf.scheduler_for_trainer(
         "cosine_decay({lr}, decay_steps={decay_steps})", optimizer, args, train_dataset=train_data)
     Trainer(model=model, args=args, train_dataset=train_data, optimizers=(optimizer, scheduler)).train()
+
+Reduce on plateau on top of the schedule: build the scheduler with ``plateau=lrdecay.Plateau(...)``
+and add ``PlateauCallback(scheduler)``, which gives it the evaluation metric after each evaluation
+(the Trainer itself feeds only torch's ``ReduceLROnPlateau``).
 """
 
 from __future__ import annotations
 
 import math
 
+from transformers import TrainerCallback
+
 from .compose import warmup
 from .schedule import Schedule
 from .spec import SpecError, from_dict, parse
 from .torch import ScheduleLR
 
-__all__ = ["scheduler_for_trainer", "training_steps", "PLACEHOLDERS"]
+__all__ = ["scheduler_for_trainer", "training_steps", "PlateauCallback", "PLACEHOLDERS"]
 
 #: Names a text spec may use in braces; they are replaced by the run's numbers.
 PLACEHOLDERS = ("training_steps", "warmup_steps", "decay_steps", "lr")
@@ -101,3 +107,29 @@ def _read(schedule, numbers: dict) -> Schedule:
         return parse(text)
     raise TypeError(f"schedule must be an lrdecay Schedule, a dict spec or call-syntax text, "
                     f"got {type(schedule).__name__}")
+
+
+class PlateauCallback(TrainerCallback):
+    """Give an evaluation metric to the scheduler's :class:`lrdecay.Plateau` after each of the
+    Trainer's evaluations: ``Trainer(..., callbacks=[PlateauCallback(scheduler)])``.
+
+    ``metric``: the metric's name (``"eval_"`` is prepended when missing, as the Trainer does)
+    [default: ``args.metric_for_best_model``, else ``"eval_loss"``]."""
+
+    def __init__(self, scheduler, metric: str | None = None):
+        if not isinstance(scheduler, ScheduleLR) or scheduler.plateau is None:
+            raise TypeError("scheduler must be a ScheduleLR with a plateau: "
+                            "scheduler_for_trainer(..., plateau=lrdecay.Plateau(...))")
+        if metric is not None and not isinstance(metric, str):
+            raise TypeError(f"metric must be a metric name (str) or None, got {type(metric).__name__}")
+        self.scheduler, self.metric = scheduler, metric
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        name = self.metric or getattr(args, "metric_for_best_model", None) or "eval_loss"
+        if not name.startswith("eval_"):
+            name = f"eval_{name}"
+        metrics = metrics or {}
+        if name not in metrics:
+            raise KeyError(f"PlateauCallback watches {name!r}, which the evaluation did not report "
+                           f"(it reported: {', '.join(sorted(metrics)) or 'nothing'})")
+        self.scheduler.observe(metrics[name])
