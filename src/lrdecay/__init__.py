@@ -4,10 +4,10 @@
 ``lrdecay.optax``, ``lrdecay.compat.tf1``) and plotting are imported on use.
 """
 
-from . import anchors, annealing, compose, cosine, cyclic, decay, ema, noise, plateau, schedule, simple, spec, transformer
+from . import anchors, annealing, compose, cosine, cyclic, decay, ema, noise, plateau, replan, schedule, simple, spec, transformer
 
 # Taken before the star imports: ``cyclic`` the schedule replaces ``cyclic`` the module below.
-_MODULES = (schedule, spec, decay, cosine, simple, annealing, cyclic, transformer, compose, plateau, anchors, noise)
+_MODULES = (schedule, spec, decay, cosine, simple, annealing, cyclic, transformer, compose, plateau, anchors, noise, replan)
 from .anchors import *  # noqa: F403
 from .annealing import *  # noqa: F403
 from .compose import *  # noqa: F403
@@ -16,6 +16,7 @@ from .cyclic import *  # noqa: F403
 from .decay import *  # noqa: F403
 from .noise import *  # noqa: F403
 from .plateau import *  # noqa: F403
+from .replan import *  # noqa: F403
 from .schedule import *  # noqa: F403
 from .simple import *  # noqa: F403
 from .spec import *  # noqa: F403

@@ -136,6 +136,22 @@ class Schedule:
         """This schedule delayed by ``steps``: value ``self(max(t - steps, 0))``."""
         return _compose().Shift(self, steps)
 
+    # -- re-planning at a checkpoint (the nodes live in lrdecay.replan) ----------------------
+
+    def extend(self, total, at):
+        """This schedule until step ``at``, then what is left of it stretched to end at
+        ``total`` (continuous at ``at``): see :class:`lrdecay.Extend`."""
+        from .replan import Extend
+
+        return Extend(self, total, at)
+
+    def cooldown_from(self, step, length, shape="linear", to=None):
+        """This schedule until ``step``, then a cool-down of ``length`` steps from its value at
+        ``step`` to ``to`` (default: its final value): see :class:`lrdecay.Cooldown`."""
+        from .replan import Cooldown
+
+        return Cooldown(self, step, length, shape, to)
+
     # -- specs ------------------------------------------------------------------------------
 
     def params(self) -> dict:

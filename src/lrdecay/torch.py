@@ -181,6 +181,30 @@ class ScheduleLR(LRScheduler):
         self._apply()
         return factor
 
+    def replan(self, schedule, *, hyperparam="lr", rtol=1e-12):
+        """Switch to a re-planned schedule at the current clock (e.g. right after
+        ``load_state_dict``, with ``s.extend(...)`` or ``s.cooldown_from(...)``), keeping the
+        clock. Refused (``ValueError``) when the new schedule's value at the clock differs from
+        the current one by more than ``rtol`` (relative): a re-plan must not make the rate jump.
+        ``schedule`` takes the same forms as in the constructor; the new spec is saved by
+        :meth:`state_dict` from now on."""
+        if hyperparam not in self._schedules:
+            raise ValueError(f"hyperparam must be one of {sorted(self._schedules)}, got {hyperparam!r}")
+        label = "schedule" if hyperparam == "lr" else f"hyperparams[{hyperparam!r}]"
+        new = _per_group(label, schedule, self.optimizer.param_groups)
+        for i, (old, replanned) in enumerate(zip(self._schedules[hyperparam], new)):
+            if (old is None) != (replanned is None):
+                raise ValueError(f"{label}: param group {i} can't change between scheduled and unscheduled")
+            if old is None:
+                continue
+            before, after = old(self._count), replanned(self._count)
+            if not abs(after - before) <= rtol * max(abs(before), abs(after)):
+                raise ValueError(f"{label}: the new schedule jumps at step {self._count} in param group {i}: "
+                                 f"{before!r} -> {after!r} (build it with extend() or cooldown_from())")
+        self._schedules[hyperparam] = new
+        self._build_slots()
+        self._apply()
+
     # -- state ----------------------------------------------------------------------------
 
     def spec(self) -> dict:
