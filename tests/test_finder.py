@@ -263,11 +263,14 @@ def test_plot_marks_every_suggestion(tmp_path):
     fig, ax = plotting.new_figure()
     assert result.plot(ax=ax) is ax
     lines = {line.get_label(): line for line in ax.get_lines()}
-    for rule, value in result.suggestions.items():
-        (label,) = [k for k in lines if k.startswith(f"{rule}: ")]
-        assert lines[label].get_xdata()[0] == value
+    for name, rule in (("steepest", "steepest"), ("minimum / 10", "minimum"), ("valley", "valley")):
+        (label,) = [k for k in lines if k.startswith(f"{name}: ")]
+        assert lines[label].get_xdata()[0] == result.suggestions[rule]
     assert ax.get_xscale() == "log"
-    np.testing.assert_array_equal(lines["smoothed loss"].get_ydata(), result.smoothed)
+    np.testing.assert_array_equal(lines["running average (decides the stop)"].get_ydata(), result.smoothed)
+    np.testing.assert_array_equal(lines["loss (each step)"].get_ydata(), result.losses)
+    rates, centred = result.rules_curve
+    np.testing.assert_array_equal(lines["centred average (the rules read it)"].get_xdata(), rates)
     path = result.plot(tmp_path / "range.png")
     assert Image.open(path).size == (750, 400)
     with pytest.raises(ValueError, match="path must end with one of .png"):

@@ -192,8 +192,8 @@ class RangeTestResult:
     :data:`STOP_REASONS`), the sweep schedule, the planned number of steps and the smoothing weight.
 
     ``suggestions`` holds one rate per rule (:data:`RULES`), read off the finite part of the
-    curve before the stop (see ``_window``) with the loss smoothed without lag (the same running
-    average run forwards and backwards): ``steepest`` is where the loss falls fastest per decade
+    curve before the stop (see ``_window``) with the loss smoothed without lag
+    (:attr:`rules_curve`): ``steepest`` is where the loss falls fastest per decade
     of rate (Smith's choice, torch-lr-finder's suggestion), ``minimum`` a tenth of the rate at the
     lowest loss, ``valley`` fastai's middle of the longest decreasing stretch. ``suggestion`` is
     the steepest rule's; ``spread`` says how far the rules disagree, in decades
@@ -246,12 +246,18 @@ class RangeTestResult:
             return skip, skip
         return skip, skip + int(np.argmin(self.smoothed[skip:end])) + 1
 
-    def _suggest(self) -> dict:
+    @property
+    def rules_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(rates, loss)``: the part of the curve the rules read, the loss smoothed without lag:
+        the running average at weight ``min(2 smooth, 1)`` run forwards, then backwards (two
+        passes at twice the weight smooth about as much as one pass at ``smooth``)."""
         skip, end = self._window()
-        if end - skip < MIN_WINDOW:
+        return self.rates[skip:end], _zero_lag(self.losses[:end], min(2.0 * self.smooth, 1.0))[skip:]
+
+    def _suggest(self) -> dict:
+        rates, loss = self.rules_curve
+        if len(rates) < MIN_WINDOW:
             return dict.fromkeys(RULES)
-        loss = _zero_lag(self.losses[:end], self.smooth)[skip:]
-        rates = self.rates[skip:end]
         return {
             "steepest": float(rates[_steepest(np.log(rates), loss)]),
             "minimum": float(rates[_minimum(loss)] / 10.0),
@@ -337,18 +343,23 @@ class RangeTestResult:
         fig = None
         if ax is None:
             fig, ax = plotting.new_figure(width, height)
-        ax.plot(self.rates, self.losses, color="0.7", linewidth=0.9, label="loss")
-        ax.plot(self.rates, self.smoothed, color="C0", linewidth=1.8, label="smoothed loss")
+        ax.plot(self.rates, self.losses, color="0.7", linewidth=0.9, label="loss (each step)")
+        ax.plot(self.rates, self.smoothed, color="C0", linewidth=1.0, alpha=0.6,
+                label="running average (decides the stop)")
+        rates, centred = self.rules_curve
+        ax.plot(rates, centred, color="C0", linewidth=2.2, label="centred average (the rules read it)")
         styles = {"steepest": ("C1", "--"), "minimum": ("C2", ":"), "valley": ("C3", "-.")}
+        names = {"steepest": "steepest", "minimum": "minimum / 10", "valley": "valley"}
         for rule, value in self.suggestions.items():
             if value is not None:
                 color, style = styles[rule]
-                ax.axvline(value, color=color, linestyle=style, linewidth=1.4, label=f"{rule}: {value:.3g}")
-        finite = self.smoothed[np.isfinite(self.smoothed)]
-        if len(finite):  # the diverging tail would squash the interesting part
-            low, high = finite.min(), min(finite.max(), 2.0 * finite[0] - finite.min())
+                ax.axvline(value, color=color, linestyle=style, linewidth=1.4, label=f"{names[rule]}: {value:.3g}")
+        shown = self.losses[: max(self._window()[1], 1)]
+        shown = shown[np.isfinite(shown)]
+        if len(shown):  # the curve up to where the rules stop reading; the diverging tail goes off the top
+            low, high = shown.min(), shown.max()
             pad = 0.05 * max(high - low, abs(high) * 1e-3, 1e-12)
-            ax.set_ylim(low - pad, max(high, self.losses[0] if math.isfinite(self.losses[0]) else high) + pad)
+            ax.set_ylim(low - pad, high + pad)
         ax.set(xlabel="learning rate" + (" (log scale)" if log_lr else ""), ylabel="loss",
                title=title or f"range test ({self._stop_text()} after {self.steps_run} steps)")
         if log_lr:

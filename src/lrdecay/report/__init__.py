@@ -2,8 +2,8 @@
 
 Sections: the figures the seed articles describe, the seeds' toy training ``loss = (w + 1)^2``,
 the moving average of weights, a training comparison of seven schedules on scikit-learn's
-bundled digits, and a gallery of every schedule kind. Needs the ``demo`` extra (matplotlib,
-scikit-learn, rich).
+bundled digits, the learning-rate range test on the same network, and a gallery of every
+schedule kind. Needs the ``demo`` extra (matplotlib, scikit-learn, rich).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .. import plot as plotting
 from ..plateau import Plateau
 from ..schedule import registry
 from ..spec import SpecError, parse
-from . import digits, html
+from . import digits, finder_demo, html
 from .ema_demo import DECAY, follow, seed_example
 from .gallery import example, span
 from .seeds import FIGURES as SEED_FIGURES
@@ -263,6 +263,7 @@ def build(out="lrdecay-report", quick: bool = False, progress: bool = True) -> P
         ("toy training", _toy, 1),
         ("moving average", _ema, 1),
         ("digits training", _digits, len(digits.comparison_specs(1000))),
+        ("range test", finder_demo.section, 1),
         ("gallery", _gallery, len(registry())),
     ]
     console = Console(stderr=True, highlight=False)

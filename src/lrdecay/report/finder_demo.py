@@ -1,0 +1,135 @@
+"""The learning-rate range test on the digits network of the training comparison: what
+``lrdecay find`` runs, and the check the report shows (the suggested rate against a tenth of it
+and ten times it, trained for the same budget)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..finder import RangeTestResult, range_test
+from . import digits
+
+__all__ = ["START_LR", "END_LR", "NUM_STEPS", "BUDGET_EPOCHS", "FACTORS", "find", "steps_per_epoch", "Check",
+           "check"]
+
+START_LR = 1e-5
+END_LR = 10.0
+NUM_STEPS = 100  # about three epochs of the digits training set
+#: Epochs each rate trains for in :func:`check`.
+BUDGET_EPOCHS = 3
+#: The suggested rate times these factors is trained in :func:`check`.
+FACTORS = (0.1, 1.0, 10.0)
+
+
+def steps_per_epoch(data: digits.Data) -> int:
+    return math.ceil(len(data.x_train) / digits.BATCH)
+
+
+def find(data: digits.Data, seed: int = digits.SEED, *, start_lr=START_LR, end_lr=END_LR,
+         num_steps: int = NUM_STEPS, mode: str = "exp", smooth: float = 0.05, diverge: float = 5.0,
+         progress: bool | None = None) -> RangeTestResult:
+    """The range test on a fresh digits network (initial weights and minibatch order from
+    ``seed``, as in the training comparison), plain SGD."""
+    return range_test(digits.sgd_stepper(data, seed), start_lr, end_lr, num_steps, mode, smooth, diverge, progress)
+
+
+@dataclass
+class Check:
+    seed: int
+    result: RangeTestResult
+    runs: dict  # factor -> digits.Run at constant(factor * suggestion)
+
+    def val_loss(self, factor: float, epochs: int = BUDGET_EPOCHS) -> float:
+        """Validation loss after ``epochs`` at ``factor`` times the suggestion."""
+        return self.runs[factor].val_loss[epochs - 1]
+
+    def suggestion_wins(self, epochs: int = BUDGET_EPOCHS) -> bool:
+        return all(self.val_loss(1.0, epochs) < self.val_loss(f, epochs) for f in FACTORS if f != 1.0)
+
+
+def check(data: digits.Data, seed: int, epochs: int = BUDGET_EPOCHS) -> Check:
+    if epochs < BUDGET_EPOCHS:
+        raise ValueError(f"epochs must be >= BUDGET_EPOCHS ({BUDGET_EPOCHS}), got {epochs}")
+    """A range test, then ``epochs`` of training at a constant rate for each of the suggestion
+    times :data:`FACTORS`, from the same initial weights and minibatches."""
+    result = find(data, seed, progress=False)
+    lr = result.suggestion
+    runs = {factor: digits.train(f"{factor:g} x suggestion", f"constant({factor * lr!r})", data, epochs, seed=seed)
+            for factor in FACTORS}
+    return Check(seed, result, runs)
+
+
+def loss_table(checks: list[Check]) -> tuple[list[str], list[tuple]]:
+    headers = ["seed", "steepest (suggestion)", "minimum / 10", "valley", "spread (decades)", "stopped"] + [
+        f"val loss, {f:g} x" for f in FACTORS]
+    rows = []
+    for c in checks:
+        s = c.result.suggestions
+        rows.append((c.seed, f"{s['steepest']:.3g}", f"{s['minimum']:.3g}", f"{s['valley']:.3g}",
+                     f"{c.result.spread:.2f}", f"{c.result.stopped} at step {c.result.steps_run}",
+                     *(f"{c.val_loss(f):.4g}" for f in FACTORS)))
+    return headers, rows
+
+
+def mean_curves(checks: list[Check]) -> dict[float, np.ndarray]:
+    """Validation loss per epoch for each factor, mean over the checks."""
+    return {f: np.mean([c.runs[f].val_loss for c in checks], axis=0) for f in FACTORS}
+
+
+def section(report, advance) -> None:
+    """The report's section: the range test of seed 0 with its suggestions, and the check over
+    the seeds (``report`` is the report being built; ``advance`` moves its progress bar)."""
+    from .. import plot as plotting
+    from . import html
+
+    data = digits.load_data()
+    seeds = 2 if report.quick else 5
+    epochs = BUDGET_EPOCHS if report.quick else 10
+    checks = [check(data, seed, epochs) for seed in range(seeds)]
+    first = checks[0].result
+    fig, (ax_find, ax_train) = plotting.new_figure(11.0, 4.2, ncols=2)
+    first.plot(ax=ax_find, title=f"range test, seed 0 ({first.steps_run} SGD steps)")
+    x_epoch = np.arange(1, epochs + 1)
+    for factor, curve in mean_curves(checks).items():
+        ax_train.plot(x_epoch, curve, label=f"{factor:g} x suggestion", marker="o", markersize=3)
+    ax_train.axvline(BUDGET_EPOCHS, color="0.6", linestyle=":", linewidth=1.0)
+    ax_train.set(xlabel="epoch", ylabel="validation loss (log scale)", yscale="log",
+                 title=f"constant rate, mean of {seeds} seeds")
+    ax_train.grid(True, alpha=0.3)
+    ax_train.legend(fontsize="small", frameon=False)
+    src = report.save(fig, "range_test")
+    wins = sum(c.suggestion_wins() for c in checks)
+    wins_longer = sum(c.suggestion_wins(epochs) for c in checks)
+    schedule = first.to_schedule("one_cycle", total_steps=epochs * steps_per_epoch(data))
+    headers, rows = loss_table(checks)
+    body = [
+        html.paragraph(
+            "The learning-rate range test (Smith 2015; fastai's lr_find, torch-lr-finder) raises the "
+            f"rate geometrically from {START_LR:g} to {END_LR:g} over {NUM_STEPS} SGD steps of a fresh "
+            "digits network and records the loss; lrdecay.finder.range_test stops it once the running "
+            "average of the loss exceeds 5 times its minimum. Three rules read a rate off the curve: "
+            "steepest descent (the suggestion), the minimum divided by 10, and fastai's valley; their "
+            "spread, log10(largest / smallest), says how far they disagree. lrdecay.torch.lr_find and "
+            "lrdecay.keras.lr_find run the same test on a model and put the model, its optimizer and "
+            "the random number generators back exactly as they were."),
+        html.figure(src, f"Left: loss against rate for seed 0 (grey: each step's loss; thin blue: the "
+                         f"running average that decides the stop; thick blue: the centred average the "
+                         f"rules read), with the three rules' rates. Right: validation loss per epoch when "
+                         f"training at a constant rate of the suggestion, a tenth of it and ten times "
+                         f"it (each seed with its own suggestion), mean of {seeds} seeds; the dotted line "
+                         f"marks the {BUDGET_EPOCHS}-epoch budget of the table."),
+        html.paragraph(
+            f"After the {BUDGET_EPOCHS}-epoch budget the suggested rate reaches a lower validation loss "
+            f"than both a tenth and ten times itself for {wins} of {seeds} seeds"
+            + (f" (after {epochs} epochs: {wins_longer} of {seeds})." if epochs != BUDGET_EPOCHS else ".")
+            + f" The table lists each seed's rules and the validation loss after {BUDGET_EPOCHS} epochs."),
+        html.table(headers, rows, text_columns=(5,)),
+        html.paragraph("The suggestion of seed 0 as a one-cycle schedule for the same training "
+                       "(RangeTestResult.to_schedule):"),
+        html.code(repr(schedule)),
+    ]
+    report.sections.append(("range-test", "Learning-rate range test", "".join(body)))
+    advance()
