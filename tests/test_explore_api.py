@@ -336,3 +336,14 @@ def test_the_browser_opens_once_the_server_listens(monkeypatch):
     monkeypatch.setattr(server.webbrowser, "open", opened.append)
     server._open_when_started(SimpleNamespace(started=True), "http://127.0.0.1:8765/?s=constant%280.1%29")
     assert opened == ["http://127.0.0.1:8765/?s=constant%280.1%29"]
+
+
+def test_checks_run_one_at_a_time_and_all_answer(base):
+    from concurrent.futures import ThreadPoolExecutor
+
+    specs = [f"cosine_decay(0.1, decay_steps={n})" for n in (100, 200, 300, 400)]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda s: request(base + "/api/check", {"specs": [s], "steps": 150}), specs))
+    for spec, (status, _, answer) in zip(specs, answers):
+        assert status == 200
+        assert answer["results"][0]["warnings"] == summarize(lrdecay.parse(spec), 150)[1]

@@ -13,6 +13,7 @@ view is shared); they can't be framed (``X-Frame-Options: DENY``). POST bodies m
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import socket
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -145,11 +146,18 @@ def _failure(error: Exception) -> dict:
     return {"ok": False, "error": {"message": f"{type(error).__name__}: {error}", "line": None, "column": None}}
 
 
-def _endpoint(handler):
+def _endpoint(handler, gate: asyncio.Semaphore | None = None):
+    """An endpoint that runs ``handler`` on the request's JSON in a worker thread; with a
+    ``gate``, one request at a time, and a request whose page stopped waiting is skipped."""
     async def endpoint(request):
         try:
             data = await _json_body(request)
-            return JSONResponse(await run_in_threadpool(handler, data), headers=_HEADERS)
+            if gate is None:
+                return JSONResponse(await run_in_threadpool(handler, data), headers=_HEADERS)
+            async with gate:
+                if await request.is_disconnected():
+                    return Response(status_code=204)
+                return JSONResponse(await run_in_threadpool(handler, data), headers=_HEADERS)
         except BadRequest as error:
             return JSONResponse({"error": str(error)}, status_code=error.status, headers=_HEADERS)
     return endpoint
@@ -220,7 +228,8 @@ def create_app(port: int) -> LocalOnly:
         Route("/", _page),
         Route("/api/kinds", _kinds_endpoint),
         Route("/api/curve", _endpoint(curve_payload), methods=["POST"]),
-        Route("/api/check", _endpoint(check_payload), methods=["POST"]),
+        # a check may evaluate a million steps per schedule: one at a time, stale ones skipped
+        Route("/api/check", _endpoint(check_payload, asyncio.Semaphore(1)), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ])
     return LocalOnly(app, port)

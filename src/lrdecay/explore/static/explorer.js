@@ -65,9 +65,15 @@ function writeUrl() {
 
 // -- talking to the server ------------------------------------------------------------------
 
+const inFlight = {};  // path -> AbortController of the request whose answer is still wanted
+
 async function post(path, body) {
+  if (inFlight[path]) inFlight[path].abort();  // a newer question replaces it
+  const controller = new AbortController();
+  inFlight[path] = controller;
   const response = await fetch(path, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    signal: controller.signal,
   });
   const payload = await response.json();
   if (!response.ok) throw new Error(payload.error || `${response.status} ${response.statusText}`);
@@ -103,7 +109,7 @@ async function refresh() {
     render();
     setStatus("ready", `${answer.x.length} points`);
   } catch (error) {
-    if (mine !== sequence) return;
+    if (mine !== sequence || error.name === "AbortError") return;
     setStatus("error", error.message);
     return;
   }
@@ -114,7 +120,7 @@ async function refresh() {
     renderEditors();
     renderPanel();
   } catch (error) {
-    if (mine === sequence) setStatus("error", `check: ${error.message}`);
+    if (mine === sequence && error.name !== "AbortError") setStatus("error", `check: ${error.message}`);
   }
 }
 
