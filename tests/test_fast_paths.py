@@ -170,3 +170,10 @@ def test_curve_options():
 def test_curve_rejects_bad_arguments(steps, options, error, match):
     with pytest.raises(error, match=match):
         lrdecay.cosine_decay(0.1, 100).curve(steps, **options)
+
+
+def test_internals_page_examples_run():
+    from _guides import ROOT, run_markdown
+
+    namespace = run_markdown(ROOT / "docs" / "internals.md")
+    assert namespace["half"].dtype == np.float32

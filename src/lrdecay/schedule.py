@@ -10,10 +10,12 @@ and by ``repr``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import numbers
 import operator
 from typing import ClassVar
 
+from ._validate import plain_value
 from .backends import get_backend
 
 __all__ = ["Schedule", "register", "registry"]
@@ -35,6 +37,9 @@ def register(cls: type[Schedule]) -> type[Schedule]:
 
 def registry() -> dict[str, type[Schedule]]:
     """Every registered schedule kind, sorted by name."""
+    import lrdecay
+
+    lrdecay._load()  # the package loads its schedule modules on first use: make sure they are
     return dict(sorted(_REGISTRY.items()))
 
 
@@ -63,6 +68,19 @@ class Schedule:
     kind: ClassVar[str] = ""
     #: The framework functions this schedule reproduces (shown by ``lrdecay list``).
     matches: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__post_init__")
+        if own is not None and not getattr(own, "_shared_checks", False):
+            cls.__post_init__ = _with_shared_checks(own)
+
+    def __post_init__(self):
+        """Checks shared by every kind, around each kind's own ``__post_init__`` (wrapped when the
+        class is defined): first every parameter becomes a plain Python value
+        (:func:`~lrdecay._validate.plain_value`: NumPy scalars as ints, floats, bools; lists as
+        tuples), so the kind's checks and its stored values see only those; last, the finished
+        schedule is evaluated at probe steps (:func:`_check_finite`)."""
 
     #: ``s(step)``: the schedule's compiled function (:mod:`lrdecay._compile`), read from the
     #: instance by a C-level getter, so that a call runs no Python frame besides the formula's.
@@ -200,6 +218,65 @@ def _curve_args(steps, dtype, out):
         if dtype.kind != "f":
             raise TypeError(f"dtype must be a float dtype (float32, float64), got {dtype}")
     return steps, out, dtype
+
+
+def _with_shared_checks(check):
+    """``check`` (a kind's ``__post_init__``) between the shared checks; these run once, in the
+    outermost ``__post_init__`` (a kind's check may call its base's)."""
+
+    @functools.wraps(check)
+    def __post_init__(self):
+        outermost = type(self).__post_init__ is __post_init__
+        if outermost:
+            for field in dataclasses.fields(self):
+                value = getattr(self, field.name)
+                plain = plain_value(field.name, value)
+                if plain is not value:
+                    object.__setattr__(self, field.name, plain)
+        check(self)
+        if outermost:
+            _check_finite(self)
+
+    __post_init__._shared_checks = True
+    return __post_init__
+
+
+Schedule.__post_init__ = _with_shared_checks(Schedule.__post_init__)
+
+#: Steps where every schedule is evaluated once it is built: the first steps, powers of 2 and of
+#: 10 and their neighbours up to 2**63, and (added per schedule) around its duration.
+_PROBE_STEPS = sorted(
+    {0, 1, 2, 3, 5, 7, 10}
+    | {2**k + d for k in range(1, 64) for d in (-1, 0, 1)}
+    | {10**k for k in range(1, 19)}
+)
+_SCALAR_PROBES = [0, 1, 2**20 + 1, 2**31, 2**40 - 1, 2**53 + 2, 2**63]
+
+
+def _check_finite(schedule) -> None:
+    """Refuse parameters whose values overflow or are undefined (inf, NaN, an exception) at the
+    probe steps: at every step of the steps 0, 1, 2, ..., powers of 2 and 10 up to 2**63 and
+    around the duration, in float64 (NumPy) and at a few of them as Python floats."""
+    from .backends import MATH, numpy_backend
+
+    steps = list(_PROBE_STEPS)
+    duration = schedule.duration
+    if duration is not None and 0 <= duration < 2.0**63:
+        steps += [max(duration + d, 0) for d in (-1, 0, 1)] + [2 * duration, 10 * duration]
+    xp = numpy_backend()
+    np = xp.np
+    t = np.array(sorted(set(steps)), dtype=np.float64)
+    try:
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(np.asarray(schedule._eval(t, xp), dtype=np.float64), t.shape)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            step, value = float(t[bad[0]]), float(values[bad[0]])
+            raise ValueError(f"{schedule!r} is {value!r} at step {step:.17g}: its parameters overflow float64")
+        for step in _SCALAR_PROBES + steps[len(_PROBE_STEPS):]:
+            float(schedule._eval(float(step), MATH))
+    except (OverflowError, ZeroDivisionError, ArithmeticError) as error:
+        raise ValueError(f"{schedule!r} cannot be evaluated: its parameters overflow float64 ({error})") from None
 
 
 def _compose():
