@@ -166,3 +166,21 @@ def test_guide_examples_run():
         warnings.simplefilter("ignore")
         namespace = run_guide("trainers")
     assert namespace["trainer"].state.global_step == 8
+
+
+def test_monitor_names_groups_hyperparameters_and_schedulers():
+    from types import SimpleNamespace
+
+    model = torch.nn.Linear(4, 1)
+    adam = torch.optim.Adam([{"params": [model.weight], "name": "weights"}, {"params": [model.bias]}], lr=0.1)
+    first = lr_scheduler_config(adam, [SCHEDULE, None], hyperparams={"beta1": lrdecay.constant(0.8)})
+    sgd = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    second = lr_scheduler_config(sgd, WEIGHT_DECAY + 0.5, name="head")
+    configs = [SimpleNamespace(scheduler=c["scheduler"], name=c["name"]) for c in (first, second)]
+    values = ScheduleMonitor.values(SimpleNamespace(lr_scheduler_configs=configs))
+    assert values == {
+        "scheduler0/lr/weights": SCHEDULE(0),
+        "scheduler0/beta1/weights": 0.8,
+        "scheduler0/beta1/pg1": 0.8,
+        "head/lr": WEIGHT_DECAY(0) + 0.5,
+    }
