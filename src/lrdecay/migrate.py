@@ -16,8 +16,8 @@ PyTorch, Hugging Face, timm or Keras schedule.
   epochs (``t_in_epochs=True``: ``clock="calls"`` with one ``step()`` per epoch, or
   ``per_epoch(schedule, steps_per_epoch)`` on updates) or updates (``step_update``).
 
-The migration table in ``docs/migration.md`` is rendered from :data:`TABLE`
-(``python scripts/make_migration_table.py``).
+``docs/migration.md`` (``python scripts/make_migration_table.py``) maps every scheduler of those
+frameworks and Optax's to its lrdecay call, with the importers' output for examples.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .schedule import Schedule, registry
 from .simple import constant, exponential, linear, multistep_decay, polynomial, step_decay
 from .transformer import inverse_sqrt, warmup_stable_decay
 
-__all__ = ["from_torch", "from_hf", "from_timm", "from_keras", "torch_hyperparams", "TABLE"]
+__all__ = ["from_torch", "from_hf", "from_timm", "from_keras", "torch_hyperparams"]
 
 
 class _Unsupported(ValueError):
