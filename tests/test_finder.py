@@ -299,3 +299,14 @@ def test_suggested_rate_beats_ten_times_less_and_more_on_digits():
         final = {factor: digits.train("x", f"constant({lr * factor!r})", data, BUDGET_EPOCHS, seed=seed).val_loss[-1]
                  for factor in (0.1, 1.0, 10.0)}
         assert final[1.0] < final[0.1] and final[1.0] < final[10.0], (seed, lr, final)
+
+
+def test_digits_stepper_is_the_training_of_the_report():
+    """``sgd_stepper`` takes the same updates as ``digits.train`` (weights, minibatches, order):
+    its first epoch's mean loss at a constant rate is the training's."""
+    data = digits.load_data()
+    step = digits.sgd_stepper(data, seed=2)
+    per_epoch = math.ceil(len(data.x_train) / digits.BATCH)
+    losses = [step(0.3) for _ in range(2 * per_epoch)]
+    run = digits.train("c", "constant(0.3)", data, epochs=2, seed=2)
+    assert run.train_loss == [float(np.mean(losses[:per_epoch])), float(np.mean(losses[per_epoch:]))]

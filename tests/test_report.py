@@ -80,7 +80,8 @@ def test_report_has_the_seed_sections(report):
     parser = Links()
     parser.feed((out / "index.html").read_text(encoding="utf-8"))
     text = " ".join(parser.text)
-    assert {"seeds", "toy", "ema", "digits", "gallery"} <= parser.ids
+    assert {"seeds", "toy", "ema", "digits", "range-test", "gallery"} <= parser.ids
+    assert "steepest (suggestion)" in text and "one_cycle(max_lr=" in text  # the range-test section
     for title in ("staircase vs continuous", "Natural-exponential", "Inverse-time", "Piecewise-constant",
                   "power < 1, = 1, > 1", "with and without cycle", "restarts", "Burn-in"):
         assert title in text, title
