@@ -356,6 +356,8 @@ class Plateau:
 
 def _scalar(name, metric) -> float:
     """``metric`` as a Python float: a real number or a 0-d array/tensor, else TypeError."""
+    if type(metric) is float:  # the common case, without the ABC check below
+        return metric
     if isinstance(metric, numbers.Real) and not isinstance(metric, bool):
         try:
             return float(metric)
