@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -223,6 +224,107 @@ def test_help_lists_the_commands():
 
 
 def test_import_lrdecay_stays_light():
-    code = "import sys, lrdecay; print([m for m in ('matplotlib', 'typer', 'rich', 'plotext', 'sklearn') if m in sys.modules])"
+    code = "import sys, lrdecay; print([m for m in ('matplotlib', 'typer', 'rich', 'plotext', 'yaml', 'tqdm', 'sklearn') if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+# -- no traceback, bounded memory ------------------------------------------------------------
+
+
+def run_limited(*args, cwd=None, memory=3 * 2**30):
+    """``run`` with the address space capped: a command that tried to build a 10**12-step
+    array would fail with a MemoryError traceback instead of printing its one-line error."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "OPENBLAS_NUM_THREADS": "1"}
+    return subprocess.run([*COMMAND, *map(str, args)], capture_output=True, text=True, timeout=120, cwd=cwd,
+                          env=env, preexec_fn=cap)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["show", "cosine_decay(0.1, 100)", "--steps", "1000000000000", "--format", "json"], "larger --every"),
+    (["show", "cosine_decay(0.1, 100)", "--steps", "1000000000000", "--format", "csv", "--every", "2"], "rows"),
+    (["simulate", "cosine_decay(0.1, 100)", "metrics.txt", "--steps-per-metric", "1000000000000"],
+     "--steps-per-metric 1000000000000 with 3 metrics"),
+    (["plot", "cosine_decay(0.1, 100)", "--width", "-1"], "--width must be a positive number, got -1"),
+    (["plot", "cosine_decay(0.1, 100)", "--height", "nan"], "--height must be a positive number"),
+    (["plot", "cosine_decay(0.1, 100)", "-t", "--width", "5000"], "--width in the terminal must be between"),
+    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--dpi", "0"], "--dpi must be >= 1, got 0"),
+    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--dpi", "100000"], "800000 x 450000 pixels"),
+    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--width", "1e6"], "pixels"),
+])
+def test_huge_or_bad_sizes_are_one_line_errors(args, words, tmp_path):
+    (tmp_path / "metrics.txt").write_text("1.0\n0.9\n0.8\n")
+    result = run_limited(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("lrdecay: error:"), result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr and result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.txt"]
+
+
+def test_show_large_steps_with_a_stride_still_works():
+    data = json.loads(ok("show", "cosine_decay(0.1, 100)", "--steps", "1000000000000", "--every", "10000000",
+                         "-f", "json").stdout)
+    assert len(data["steps"]) == 100_000 and data["values"][-1] == 0.0
+
+
+def test_disallowed_call_says_what_is_allowed():
+    result = run("show", "__import__('os').system('echo hi')")
+    assert result.returncode == 2 and "hi" not in result.stdout
+    assert ".system() can't be called" in result.stderr
+    assert "schedule kinds" in result.stderr and "lrdecay list" in result.stderr and ".clip(), .shift()" in result.stderr
+
+
+def test_file_errors_name_the_file_once(tmp_path):
+    big = tmp_path / "big.json"
+    big.write_text(" " * 2_000_000)
+    missing = tmp_path / "missing.yaml"
+    for path, words in ((big, "file is larger than"), (missing, "cannot read")):
+        result = run("show", path)
+        assert result.returncode == 2 and words in result.stderr
+        assert result.stderr.count(path.name) == 1, result.stderr
+
+
+@pytest.mark.parametrize("spec", ["constant(0.1)", "warmup(constant(0.1), steps=100)",
+                                  "warmup(linear(0.0, 0.1, 200), steps=10)"])
+def test_check_a_schedule_that_ends_at_a_constant_by_design_is_fine(spec):
+    data = json.loads(ok("check", spec, "--steps", "1000", "-f", "json").stdout)
+    assert data["warnings"] == []
+    assert run("check", spec, "--steps", "1000", "--strict").returncode == 0
+
+
+@pytest.mark.parametrize("spec, key, value, step", [
+    # a one-step peak (TensorFlow's piecewise_constant: 0.5 for 3 < step <= 4), a minimum
+    # reached at step 999999, a clipped minimum first reached where 0.05 (1 + cos(pi t / 1000))
+    # falls below 0.02: a sample of 10**6 of 10**12 steps misses each of them
+    ("piecewise_constant([3, 4], [0.1, 0.5, 0.1])", "peak", 0.5, 4),
+    ("cosine_decay(0.1, 999999, alpha=0.0)", "minimum", 0.0, 999_999),
+    ("cosine_decay(0.1, 1000).clip(min=0.02)", "minimum", 0.02, math.ceil(1000 * math.acos(-0.6) / math.pi)),
+])
+def test_check_finds_extrema_exactly_with_huge_steps(spec, key, value, step):
+    data = json.loads(ok("check", spec, "--steps", "1000000000000", "-f", "json").stdout)
+    assert data["sampled"] is False
+    assert data[key] == value and data[f"{key}_step"] == step
+    assert data["end"] == lrdecay.parse(spec)(10**12 - 1)
+
+
+def test_check_says_when_extrema_are_sampled():
+    spec = "cosine_decay_restarts(0.1, 1000)"  # never stops changing: 10**12 steps are sampled
+    data = json.loads(ok("check", spec, "--steps", "1000000000000", "-f", "json").stdout)
+    assert data["sampled"] is True
+    text = " ".join(ok("check", spec, "--steps", "1000000000000").stdout.split())
+    assert "first at step" in text and "(of 1000000 sampled steps)" in text
+
+
+def test_help_and_missing_matplotlib_hint(tmp_path):
+    assert "pip install 'lrdecay[plot]'" in " ".join(ok("--help").stdout.split())
+    code = ("import sys; sys.modules['matplotlib'] = None; from lrdecay.cli import main; "
+            "main(['plot', 'constant(0.1)', '-o', 'out.png'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "lrdecay: error: writing .png files needs matplotlib: pip install 'lrdecay[plot]' (or draw in the terminal with -t)"]

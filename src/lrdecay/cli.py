@@ -31,10 +31,18 @@ TABLE_ROWS = 60
 MAX_STEP = 2**53
 #: ``check`` evaluates at most this many evenly spaced steps (first and last included).
 CHECK_POINTS = 1_000_000
+#: ``show`` prints at most this many rows (csv, json, or a table with --every).
+MAX_ROWS = 1_000_000
+#: ``simulate`` computes every step's rate: at most this many steps.
+MAX_SIMULATED_STEPS = 10_000_000
+#: Image files: at most this many pixels; terminal plots: (min, max) columns and lines.
+MAX_PIXELS = 40_000_000
+TERMINAL_WIDTH, TERMINAL_HEIGHT = (10, 1000), (3, 500)
 
 app = typer.Typer(
     name="lrdecay",
-    help="Look at learning-rate schedules before training with them.",
+    help="Look at learning-rate schedules before training with them. "
+         "Image files (plot -o out.png) need matplotlib: pip install 'lrdecay[plot]'.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -87,10 +95,12 @@ def _styled(label: str, style: str, text: str):
 
 def load_spec(text: str) -> Schedule:
     """A schedule from the call syntax or from a ``.json``/``.yaml``/``.yml``/text file."""
+    return load(Path(text)) if _names_a_file(text) else parse(text)
+
+
+def _names_a_file(text: str) -> bool:
     path = Path(text)
-    if path.suffix.lower() in (".json", ".yaml", ".yml", ".txt") or ("(" not in text and path.is_file()):
-        return load(path)
-    return parse(text)
+    return path.suffix.lower() in (".json", ".yaml", ".yml", ".txt") or ("(" not in text and path.is_file())
 
 
 def _specs(texts: list[str]) -> list[Schedule]:
@@ -99,6 +109,8 @@ def _specs(texts: list[str]) -> list[Schedule]:
         try:
             schedules.append(load_spec(text))
         except SpecError as error:
+            if _names_a_file(text):  # the error starts with the file's path
+                raise _fail(f"bad SPEC file {error}") from None
             raise _fail(f"bad SPEC {_short(text)}: {error}") from None
     return schedules
 
@@ -271,7 +283,11 @@ def show(
         stride = every or 1
         if every is None and format is Format.table and count > TABLE_ROWS:
             stride = _round_stride(math.ceil(count / TABLE_ROWS))
-            sys.stderr.write(f"lrdecay: showing every {stride}th of {count} steps (--every 1 shows all)\n")
+            sys.stderr.write(f"lrdecay: showing one step in {stride} of {count} (--every 1 shows all)\n")
+        rows = -(-count // stride)
+        if rows > MAX_ROWS:
+            raise _fail(f"--steps {count} with --every {stride} would print {rows} rows, more than {MAX_ROWS}: "
+                        "give a larger --every, or --at")
         points = list(range(0, count, stride))
         if stride > 1 and every is None and points[-1] != count - 1:
             points.append(count - 1)
@@ -333,6 +349,7 @@ def _draw_series(series: dict, output: Path | None, terminal: bool, *, log: bool
 
     if output is not None and output.suffix.lower() not in plotting.FILE_FORMATS:
         raise _fail(f"--output must end with {', '.join(plotting.FILE_FORMATS)}, got {str(output)!r}")
+    _check_size(width, height, dpi, terminal, output is not None)
     if terminal:
         import shutil
 
@@ -346,9 +363,33 @@ def _draw_series(series: dict, output: Path | None, terminal: bool, *, log: bool
         try:
             path = plotting.plot_series(series, output, log=log, title=title,
                                         width=width or 8.0, height=height or 4.5, dpi=dpi)
+        except ImportError as error:
+            raise _fail(f"writing {output.suffix} files needs {error.name or 'matplotlib'}: "
+                        "pip install 'lrdecay[plot]' (or draw in the terminal with -t)") from None
         except OSError as error:
             raise _fail(f"{output}: cannot write ({error.strerror or error})") from None
         sys.stderr.write(f"lrdecay: wrote {path}\n")
+
+
+def _check_size(width, height, dpi: int, terminal: bool, to_file: bool) -> None:
+    """Sizes that draw: positive, and bounded so that memory stays small."""
+    for name, value in (("--width", width), ("--height", height)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise _fail(f"{name} must be a positive number, got {value:g}")
+    if terminal:
+        for name, value, (low, high), unit in (("--width", width, TERMINAL_WIDTH, "columns"),
+                                               ("--height", height, TERMINAL_HEIGHT, "lines")):
+            if value is not None and not low <= value <= high:
+                raise _fail(f"{name} in the terminal must be between {low} and {high} {unit}, got {value:g}")
+    if to_file:
+        if dpi < 1:
+            raise _fail(f"--dpi must be >= 1, got {dpi}")
+        inches = (width or 8.0, height or 4.5)
+        pixels = (inches[0] * dpi, inches[1] * dpi)
+        if pixels[0] * pixels[1] > MAX_PIXELS:
+            raise _fail(f"--dpi {dpi} with a {inches[0]:g} x {inches[1]:g} inch figure makes "
+                        f"{pixels[0]:.0f} x {pixels[1]:.0f} pixels, more than {MAX_PIXELS // 10**6} million: "
+                        "lower --dpi, --width or --height")
 
 
 # -- check -----------------------------------------------------------------------------------
@@ -356,14 +397,16 @@ def _draw_series(series: dict, output: Path | None, terminal: bool, *, log: bool
 
 def summarize(schedule: Schedule, steps: int) -> tuple[dict, list[str]]:
     """The summary ``lrdecay check`` prints over steps ``0 .. steps - 1``, and its warnings about
-    likely mistakes."""
-    x = _grid(steps)
+    likely mistakes. Peak and minimum are exact (every step where the value can change is
+    evaluated) unless ``summary["sampled"]``: then they are those of ``CHECK_POINTS`` evenly
+    spaced steps."""
+    x, exact = _check_steps(schedule, steps)
     y = _values(schedule, x)
     finite = np.isfinite(y)
     summary = {
         "schedule": repr(schedule),
         "steps": steps,
-        "sampled": len(x) < steps,  # True: peak/minimum steps are those of a CHECK_POINTS grid
+        "sampled": not exact,  # True: peak/minimum steps are those of a CHECK_POINTS grid
         "start": float(y[0]),
         "peak": float(np.nanmax(y)) if finite.any() else math.nan,
         "peak_step": int(x[np.nanargmax(y)]) if finite.any() else None,
@@ -379,7 +422,9 @@ def summarize(schedule: Schedule, steps: int) -> tuple[dict, list[str]]:
         warnings.append(f"the value is negative from step {int(x[np.argmax(finite & (y < 0))])}")
     duration = schedule.duration
     if duration is not None and math.isfinite(duration):
-        if duration < steps / 2:
+        # a decay that is over long before the end (not a warm-up into a constant, which ends
+        # at its peak by design)
+        if duration < steps / 2 and finite.all() and y[-1] < summary["peak"] * (1 - 1e-12):
             warnings.append(
                 f"the schedule stops changing at step {_num(duration)}, long before training ends at "
                 f"step {steps} ({100 * duration / steps:.0f}% of it): epochs given where steps are counted?"
@@ -392,6 +437,17 @@ def summarize(schedule: Schedule, steps: int) -> tuple[dict, list[str]]:
     for node in _walk(schedule):
         warnings += _node_warnings(node, steps)
     return summary, list(dict.fromkeys(warnings))
+
+
+def _check_steps(schedule: Schedule, steps: int) -> tuple[np.ndarray, bool]:
+    """The steps ``check`` evaluates, and whether they are all those where the value can
+    change: every step up to the schedule's duration (after it the value stays put) and the
+    last one, or, past ``CHECK_POINTS`` of them, an evenly spaced sample."""
+    duration = schedule.duration
+    if duration is not None and math.isfinite(duration) and math.ceil(duration) < min(steps, CHECK_POINTS):
+        changing = np.arange(math.ceil(duration) + 1, dtype=np.int64)
+        return (changing if changing[-1] == steps - 1 else np.append(changing, steps - 1)), True
+    return _grid(steps), steps <= CHECK_POINTS
 
 
 def _node_warnings(node: Schedule, steps: int) -> list[str]:
@@ -439,11 +495,12 @@ def check(
         table = Table(show_header=False)
         table.add_column(style="bold")
         table.add_column(justify="right")
+        sampled = f" (of {CHECK_POINTS} sampled steps)" if summary["sampled"] else ""
         table.add_row("steps", f"0 .. {count - 1}" + (f" ({CHECK_POINTS} evenly spaced)" if summary["sampled"] else ""))
         table.add_row("start", _num(summary["start"]))
-        table.add_row("peak", f"{_num(summary['peak'])} at step {summary['peak_step']}")
+        table.add_row("peak", f"{_num(summary['peak'])} at step {summary['peak_step']}{sampled}")
         table.add_row("end", _num(summary["end"]))
-        table.add_row("minimum", f"{_num(summary['minimum'])} first at step {summary['minimum_step']}")
+        table.add_row("minimum", f"{_num(summary['minimum'])} first at step {summary['minimum_step']}{sampled}")
         duration = summary["duration"]
         table.add_row("duration", "unbounded (never stops changing)" if duration is None else f"{_num(duration)} steps")
         console = _console()
@@ -539,6 +596,10 @@ def simulate(
 
     (schedule,) = _specs([spec])
     values = read_metrics(metrics, column)
+    total = (len(values) + 1) * steps_per_metric
+    if total > MAX_SIMULATED_STEPS:
+        raise _fail(f"--steps-per-metric {steps_per_metric} with {len(values)} metrics makes {total} steps "
+                    f"to simulate, more than {MAX_SIMULATED_STEPS}: count the steps in larger units")
     try:
         plateau = Plateau(mode=mode, factor=factor, patience=patience, threshold=threshold,
                           threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, rule=rule,

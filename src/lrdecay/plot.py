@@ -1,8 +1,8 @@
 """Pictures of schedules: overlaid curves as PNG/SVG/PDF (matplotlib) or in the terminal (plotext).
 
-Both need the optional extras (``pip install 'lrdecay[plot]'`` for files, ``'lrdecay[cli]'`` for
-the terminal); they are imported on first use, never by ``import lrdecay``. matplotlib runs on its
-Agg backend, so nothing here needs a display.
+Files need the optional matplotlib (``pip install 'lrdecay[plot]'``); plotext, for the terminal,
+comes with the base install. Both are imported on first use, never by ``import lrdecay``.
+matplotlib runs on its Agg backend, so nothing here needs a display.
 
 A curve is just ``schedule(np.arange(steps))``: the same code path that drives training.
 """

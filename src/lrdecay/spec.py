@@ -314,6 +314,8 @@ def load(source: str | os.PathLike) -> Schedule:
         if path.stat().st_size > MAX_TEXT * 10:
             raise SpecError(f"{path}: file is larger than {MAX_TEXT * 10} bytes")
         text = path.read_text(encoding="utf-8-sig")
+    except SpecError:
+        raise
     except OSError as error:
         raise SpecError(f"{path}: cannot read ({error.strerror or error})") from None
     except UnicodeDecodeError:
@@ -341,7 +343,7 @@ def _load_yaml(path: Path, text: str):
     try:
         import yaml
     except ImportError:
-        raise SpecError(f"{path}: reading YAML needs PyYAML (pip install 'lrdecay[cli]')") from None
+        raise SpecError(f"{path}: reading YAML needs PyYAML (pip install pyyaml)") from None
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:
