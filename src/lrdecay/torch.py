@@ -233,7 +233,13 @@ class ScheduleLR(LRScheduler):
         refused unless ``on_mismatch="use_saved"`` (adopt the saved schedules) or ``"use_new"``
         (keep this scheduler's schedules, take the saved clock).
         Every field is checked before anything changes: a missing, mistyped or out-of-range
-        field is refused with an error that names it."""
+        field is refused with an error that names it.
+
+        A torch scheduler's own ``state_dict()`` (StepLR, OneCycleLR, SequentialLR, ...) is
+        accepted too: its ``last_epoch`` becomes the clock once this scheduler is checked to give
+        every group the same rates (``on_mismatch`` as above), so a run started with torch's
+        scheduler resumes here (load the optimizer's state first: OneCycleLR keeps its peak
+        there)."""
         _check_choice("on_mismatch", on_mismatch, _ON_MISMATCH)
         if isinstance(state_dict, dict) and "format" not in state_dict and torch_state_class(state_dict):
             return load_torch_state(self, state_dict, on_mismatch)  # a torch scheduler's own state
