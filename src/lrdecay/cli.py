@@ -1,6 +1,6 @@
 """The ``lrdecay`` command: look at a schedule before training with it.
 
-``lrdecay list | show | plot | check | simulate | demo | explore`` (see ``lrdecay --help`` and docs/cli.md).
+``lrdecay list | show | plot | check | simulate | demo | find | explore`` (see ``lrdecay --help`` and docs/cli.md).
 A SPEC is the call syntax (``"warmup(cosine_decay(0.1, 10000), steps=500)"``) or a ``.json``,
 ``.yaml``/``.yml`` (or call-syntax text) file. A SPEC that can't be built prints one line on stderr
 and exits with status 2.
@@ -653,6 +653,83 @@ def demo(
 
     index = build(out, quick=quick, progress=progress)
     print(f"report: {index.resolve()}")
+
+
+# -- find ------------------------------------------------------------------------------------
+
+
+class SweepMode(str, Enum):
+    exp = "exp"
+    linear = "linear"
+
+
+@app.command()
+def find(
+    start: Annotated[float, typer.Option("--start", help="First rate of the sweep.")] = 1e-5,
+    end: Annotated[float, typer.Option("--end", help="Last rate of the sweep.")] = 10.0,
+    steps: Annotated[int, typer.Option("--steps", "-n", help="Steps (SGD updates) of the sweep.")] = 100,
+    mode: Annotated[SweepMode, typer.Option("--mode", help="exp (geometric) or linear sweep.")] = SweepMode.exp,
+    smooth: Annotated[float, typer.Option("--smooth", help="Weight of each new loss in the running average, (0, 1].")] = 0.05,
+    diverge: Annotated[float, typer.Option("--diverge", help="Stop when the average passes this times its minimum.")] = 5.0,
+    seed: Annotated[int, typer.Option("--seed", help="Initial weights and minibatch order.")] = 0,
+    total_steps: Annotated[int, typer.Option("--total-steps", help="Training length for the suggested schedules [default: 30 epochs].")] = 0,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Plot to out.png/out.svg/out.pdf.")] = None,
+    save: Annotated[Optional[Path], typer.Option("--save", help="Write the result as JSON to this file.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar [default: on a terminal].")] = None,
+):
+    """The learning-rate range test on a built-in demo problem (the digits network of the demo
+    report: NumPy, plain SGD): sweep the rate, print each rule's suggestion and schedules built
+    from it, and optionally plot and save the result."""
+    try:
+        from .report import digits, finder_demo
+    except ImportError as error:
+        raise _fail(f"find needs {error.name}: pip install 'lrdecay[demo]'") from None
+    if total_steps < 0 or total_steps == 1:
+        raise _fail(f"--total-steps must be >= 2, got {total_steps}")
+    if output is not None:
+        from . import plot as plotting
+
+        if output.suffix.lower() not in plotting.FILE_FORMATS:
+            raise _fail(f"--output must end with {', '.join(plotting.FILE_FORMATS)}, got {str(output)!r}")
+    try:
+        data = digits.load_data()
+        result = finder_demo.find(data, seed, start_lr=start, end_lr=end, num_steps=steps, mode=mode.value,
+                                  smooth=smooth, diverge=diverge, progress=progress)
+    except (TypeError, ValueError) as error:
+        import re
+
+        options = {"start_lr": "--start", "end_lr": "--end", "num_steps": "--steps", "smooth": "--smooth",
+                   "diverge": "--diverge", "mode": "--mode"}
+        raise _fail(re.sub(r"\b(" + "|".join(options) + r")\b", lambda m: options[m.group(1)], str(error))) from None
+    total = total_steps or 30 * finder_demo.steps_per_epoch(data)
+    schedules = {}
+    if result.suggestion is not None:
+        schedules = {kind: repr(result.to_schedule(kind, total_steps=total)) for kind in ("one_cycle", "warmup_cosine")}
+    if save is not None:
+        try:
+            save.write_text(json.dumps(result.to_dict(), indent=1) + "\n", encoding="utf-8")
+        except OSError as error:
+            raise _fail(f"{save}: cannot write ({error.strerror or error})") from None
+    if output is not None:
+        try:
+            result.plot(output, title=f"range test on the digits network (seed {seed})")
+        except OSError as error:
+            raise _fail(f"{output}: cannot write ({error.strerror or error})") from None
+    if format is Format.json:
+        print(json.dumps({**result.to_dict(), "schedules": schedules}))
+    else:
+        console = _console()
+        console.print(result.summary(), soft_wrap=True)
+        for kind, spec in schedules.items():
+            console.print(_styled(f"{kind} ({total} steps): ", "bold", spec), soft_wrap=True)
+        if result.spread is not None and result.spread > 1:
+            console.print(_styled("note: ", "bold yellow", "the rules disagree by more than a decade: "
+                                  "look at the plot (-o range.png) before trusting the suggestion"), soft_wrap=True)
+    sys.stdout.flush()
+    for path in (save, output):
+        if path is not None:
+            sys.stderr.write(f"lrdecay: wrote {path}\n")
 
 
 # -- explore ---------------------------------------------------------------------------------

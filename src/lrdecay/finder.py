@@ -33,6 +33,8 @@ __all__ = ["range_test", "sweep", "RangeTestResult", "RULES", "STOP_REASONS", "T
 _SHAPES = {"exp": "exponential", "linear": "linear"}
 #: The suggestion rules, in the order they are reported.
 RULES = ("steepest", "minimum", "valley")
+#: How each rule's suggestion is labelled (the minimum rule suggests a tenth of the minimum's rate).
+RULE_NAMES = {"steepest": "steepest", "minimum": "minimum / 10", "valley": "valley"}
 #: Why a test stops: every step ran, the smoothed loss diverged, or a loss was NaN/inf.
 STOP_REASONS = ("completed", "diverged", "non-finite")
 #: The fewest steps the rules need to read (else no suggestion).
@@ -309,9 +311,9 @@ class RangeTestResult:
                  f"{self.rates[0]:.3g} .. {self.rates[-1]:.3g}, {self._stop_text()}"
                  if self.steps_run else f"range test: no step run ({self.stopped})"]
         for rule, value in self.suggestions.items():
-            lines.append(f"  {rule:<9} {'-' if value is None else format(value, '.4g')}")
+            lines.append(f"  {RULE_NAMES[rule]:<13} {'-' if value is None else format(value, '.4g')}")
         if self.suggestion is not None:
-            lines.append(f"  suggestion {self.suggestion:.4g} (steepest; the rules are {self.spread:.2f} decades apart)")
+            lines.append(f"  suggestion    {self.suggestion:.4g} (steepest; the rules are {self.spread:.2f} decades apart)")
         else:
             lines.append("  no suggestion: too few steps before the stop")
         return "\n".join(lines)
@@ -349,11 +351,10 @@ class RangeTestResult:
         rates, centred = self.rules_curve
         ax.plot(rates, centred, color="C0", linewidth=2.2, label="centred average (the rules read it)")
         styles = {"steepest": ("C1", "--"), "minimum": ("C2", ":"), "valley": ("C3", "-.")}
-        names = {"steepest": "steepest", "minimum": "minimum / 10", "valley": "valley"}
         for rule, value in self.suggestions.items():
             if value is not None:
                 color, style = styles[rule]
-                ax.axvline(value, color=color, linestyle=style, linewidth=1.4, label=f"{names[rule]}: {value:.3g}")
+                ax.axvline(value, color=color, linestyle=style, linewidth=1.4, label=f"{RULE_NAMES[rule]}: {value:.3g}")
         shown = self.losses[: max(self._window()[1], 1)]
         shown = shown[np.isfinite(shown)]
         if len(shown):  # the curve up to where the rules stop reading; the diverging tail goes off the top
