@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 # most of the import cost; a script that only imports ``lrdecay.torch`` or runs ``--help`` skips it.
 
 #: The modules whose ``__all__`` make up lrdecay's public names (a later module's name wins).
-_MODULES = ("anchors", "annealing", "compose", "cosine", "cyclic", "decay", "noise", "plateau", "replan",
+_MODULES = ("anchors", "annealing", "compose", "cosine", "cyclic", "decay", "largescale", "noise", "plateau", "replan",
             "schedule", "simple", "spec", "transformer")
 #: Public names from other modules: name -> (module, attribute; None for the module itself).
 _OTHER_NAMES = {
