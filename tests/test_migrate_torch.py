@@ -26,7 +26,7 @@ def model_and_optimizer(groups=1, lr=0.1, momentum=0.9, seed=0):
 def train_step(model, optimizer, step):
     x = torch.linspace(-1, 1, 12, dtype=torch.float64).reshape(4, 3) * (0.1 + 0.1 * (step % 3))
     optimizer.zero_grad()
-    sum(layer(x).pow(2).sum() for layer in model).backward()
+    sum(layer(x).sum() for layer in model).backward()  # linear: an ulp of lr stays an ulp of weight
     optimizer.step()
 
 
@@ -297,3 +297,66 @@ def test_torch_explicit_epoch_form_is_refused_with_what_to_use():
         with pytest.raises(TypeError, match=r"torch's step\(epoch\) form isn't supported: call step\(\) once per "
                                             r"epoch with clock='calls'"):
             scheduler.step(3)
+
+
+# -- random parameters ------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_FRACTION = st.floats(0.05, 0.95)
+_RANDOM = st.one_of(
+    st.builds(lambda n, g: lambda o: L.StepLR(o, n, g), st.integers(1, 9), _FRACTION),
+    st.builds(lambda ms, g: lambda o: L.MultiStepLR(o, ms, g), st.lists(st.integers(0, 40), max_size=5), _FRACTION),
+    st.builds(lambda f, n: lambda o: L.ConstantLR(o, f, n), _FRACTION, st.integers(0, 30)),
+    st.builds(lambda a, b, n: lambda o: L.LinearLR(o, a, b, n), _FRACTION, _FRACTION, st.integers(1, 30)),
+    st.builds(lambda g: lambda o: L.ExponentialLR(o, g), st.floats(0.5, 1.0)),
+    st.builds(lambda n, p: lambda o: L.PolynomialLR(o, n, p), st.integers(1, 40), st.floats(0.1, 3.0)),
+    st.builds(lambda n, e: lambda o: L.CosineAnnealingLR(o, n, e), st.integers(1, 40), st.floats(0.0, 0.01)),
+    st.builds(lambda n, m, e: lambda o: L.CosineAnnealingWarmRestarts(o, n, m, e), st.integers(1, 9),
+              st.integers(1, 3), st.floats(0.0, 0.01)),
+    st.builds(lambda up, down, mode, g: lambda o: L.CyclicLR(o, 0.01, 0.2, up, down, mode, g), st.integers(1, 9),
+              st.integers(1, 9), st.sampled_from(["triangular", "triangular2", "exp_range"]), st.floats(0.9, 1.0)),
+    st.builds(lambda p, a, d, f, three: lambda o: L.OneCycleLR(o, 0.5, total_steps=60, pct_start=p, anneal_strategy=a,
+                                                               div_factor=d, final_div_factor=f, three_phase=three),
+              st.floats(0.1, 0.45), st.sampled_from(["cos", "linear"]), st.floats(2.0, 50.0), st.floats(10.0, 1e5),
+              st.booleans()),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_RANDOM)
+def test_from_torch_matches_torch_for_random_parameters(make):
+    _, optimizer = model_and_optimizer()
+    scheduler = make(optimizer)
+    schedule = lrdecay.from_torch(scheduler)
+    expected = torch_rates(scheduler, 59)[:, 0]
+    np.testing.assert_allclose([schedule(t) for t in range(59)], expected, rtol=1e-12, atol=1e-17)
+
+
+def test_schedulelr_from_torch_bad_input():
+    _, optimizer = model_and_optimizer()
+    with pytest.raises(TypeError, match="must be a torch.optim.lr_scheduler object, got SGD"):
+        ScheduleLR.from_torch(optimizer)
+    with pytest.raises(ValueError, match="LambdaLR holds a Python function"):
+        ScheduleLR.from_torch(L.LambdaLR(optimizer, lambda t: 1.0))
+    with pytest.raises(ValueError, match="clock must be one of"):
+        ScheduleLR.from_torch(L.StepLR(optimizer, 3), clock="epochs")
+
+
+def test_a_torch_run_stepped_per_batch_resumes_on_the_update_clock():
+    model, optimizer = model_and_optimizer()
+    scheduler = L.CosineAnnealingLR(optimizer, 30)
+    for step in range(11):
+        train_step(model, optimizer, step), scheduler.step()
+    state = saved({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()})
+    expected = torch_rates(scheduler, 15)[:, 0]
+    twin_model, twin = model_and_optimizer()
+    twin.load_state_dict(state["optimizer"])
+    resumed = ScheduleLR(twin, lrdecay.cosine_annealing(0.1, 30))  # clock="updates"
+    resumed.load_state_dict(state["scheduler"])
+    got = []
+    for step in range(15):
+        got.append(resumed.get_last_lr()[0])
+        train_step(twin_model, twin, step)
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
