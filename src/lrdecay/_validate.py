@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Iterable
 
 __all__ = [
+    "plain_value",
     "check_number",
     "check_positive",
+    "check_period",
+    "check_finite",
     "check_nonnegative",
     "check_range",
     "check_int",
@@ -24,12 +28,49 @@ __all__ = [
 ]
 
 
+_PLAIN = (int, float, bool, str, type(None))
+
+
+def plain_value(name: str, value):
+    """``value`` as the Python value a spec can hold: NumPy scalars (``np.int64``, ``np.float32``,
+    ``np.bool_``, ``np.str_``) and other numbers become Python ints, floats, bools and strings,
+    lists and tuples become tuples of plain values; anything else (schedules, dicts, values of
+    the wrong kind, which the checks then refuse) is returned as it is. An integer too large for
+    a float is refused here: ``ValueError`` naming ``name``."""
+    kind = type(value)
+    if kind in _PLAIN:
+        if kind is int:
+            _check_int_fits(name, value)
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(plain_value(f"{name}[{i}]", v) for i, v in enumerate(value))
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.generic) and value.dtype.kind in "biufU":
+        return plain_value(name, value.item())
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return plain_value(name, int(value))
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _check_int_fits(name: str, value: int) -> None:
+    if not -sys.float_info.max <= value <= sys.float_info.max:
+        raise ValueError(
+            f"{name} must be a finite number that fits in a float (|value| <= {sys.float_info.max!r}), "
+            f"got an integer of {len(str(abs(value)))} digits"
+        )
+
+
 def check_number(name: str, value) -> float | int:
-    """A finite real number (bool and NaN/inf rejected). Returns it as a Python int or float."""
+    """A finite real number (bool and NaN/inf rejected, and integers too large for a float).
+    Returns it as a Python int or float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     if isinstance(value, numbers.Integral):
-        return int(value)
+        value = int(value)
+        _check_int_fits(name, value)
+        return value
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
@@ -40,6 +81,34 @@ def check_positive(name: str, value) -> float | int:
     value = check_number(name, value)
     if not value > 0:
         raise ValueError(f"{name} must be > 0, got {value!r}")
+    return value
+
+
+#: The shortest period (a length in steps that a step is divided by): ``step / period`` stays
+#: finite for every step up to 2**63.
+MIN_PERIOD = 2.0**63 / sys.float_info.max
+
+
+def check_period(name: str, value) -> float | int:
+    """A length in steps that steps are divided by: ``> 0``, and at least :data:`MIN_PERIOD` so
+    that ``step / value`` is finite for every step up to 2**63."""
+    value = check_positive(name, value)
+    if value < MIN_PERIOD:
+        raise ValueError(
+            f"{name} must be >= {MIN_PERIOD:.3g} (step / {name} must stay finite up to step 2**63), got {value!r}"
+        )
+    return value
+
+
+def check_finite(what: str, compute) -> float:
+    """``compute()``, a value derived from parameters (a peak, a final value): finite, else a
+    ``ValueError`` that says which combination overflows."""
+    try:
+        value = compute()
+    except (OverflowError, ZeroDivisionError):
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"{what} overflows float64 (got {value!r}); these parameters are refused")
     return value
 
 
@@ -68,6 +137,7 @@ def check_int(name: str, value, minimum: int | None = None) -> int:
         if not (math.isfinite(value) and float(value).is_integer()):
             raise ValueError(f"{name} must be a whole number, got {value!r}")
     value = int(value)
+    _check_int_fits(name, value)
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return value

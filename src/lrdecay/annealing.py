@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from ._validate import (
     check_bool,
+    check_finite,
     check_int,
     check_nonnegative,
     check_number,
+    check_period,
     check_positive,
     check_range,
 )
@@ -88,7 +90,7 @@ class CosineAnnealing(Schedule):
 
     def __post_init__(self):
         check_number("learning_rate", self.learning_rate)
-        check_positive("t_max", self.t_max)
+        check_period("t_max", self.t_max)
         check_number("eta_min", self.eta_min)
 
     def _eval(self, t, xp):
@@ -209,7 +211,7 @@ class WarmupExponentialDecay(Schedule):
         check_number("init_value", self.init_value)
         check_number("peak_value", self.peak_value)
         check_nonnegative("warmup_steps", self.warmup_steps)
-        check_positive("transition_steps", self.transition_steps)
+        check_period("transition_steps", self.transition_steps)
         check_positive("decay_rate", self.decay_rate)
         check_nonnegative("transition_begin", self.transition_begin)
         check_bool("staircase", self.staircase)
@@ -280,6 +282,8 @@ class CosineWithMinLR(Schedule):
         check_nonnegative("warmup_steps", self.warmup_steps)
         check_nonnegative("training_steps", self.training_steps)
         check_number("num_cycles", self.num_cycles)
+        check_finite(f"the phase 2 * num_cycles * step = 2 * {self.num_cycles!r} * step at step 2**63",
+                     lambda: 2.0 * self.num_cycles * 2.0**63)
         if (self.min_lr is None) == (self.min_lr_rate is None):
             raise ValueError(
                 f"give exactly one of min_lr and min_lr_rate, got min_lr={self.min_lr!r} and "
@@ -291,6 +295,8 @@ class CosineWithMinLR(Schedule):
                 raise ValueError("min_lr needs a non-zero learning_rate (use min_lr_rate)")
         else:
             check_number("min_lr_rate", self.min_lr_rate)
+            check_finite(f"min_lr_rate * learning_rate = {self.min_lr_rate!r} * {self.learning_rate!r}",
+                         lambda: self.min_lr_rate * self.learning_rate)
 
     @property
     def rate(self) -> float:
@@ -323,7 +329,7 @@ class _TimmCycles:
 
     def _check_cycles(self):
         check_number("learning_rate", self.learning_rate)
-        check_positive("t_initial", self.t_initial)
+        check_period("t_initial", self.t_initial)
         check_nonnegative("lr_min", self.lr_min)
         check_range("cycle_mul", self.cycle_mul, 1)
         check_nonnegative("cycle_decay", self.cycle_decay)
@@ -331,6 +337,12 @@ class _TimmCycles:
         check_nonnegative("warmup_t", self.warmup_t)
         check_nonnegative("warmup_lr_init", self.warmup_lr_init)
         check_bool("warmup_prefix", self.warmup_prefix)
+        if self.cycle_decay > 1:
+            check_finite(
+                f"the last cycle's peak learning_rate * cycle_decay ** (cycle_limit - 1) = "
+                f"{self.learning_rate!r} * {self.cycle_decay!r} ** {self.cycle_limit - 1}",
+                lambda: self.learning_rate * math.pow(self.cycle_decay, self.cycle_limit - 1),
+            )
 
     def _curve(self, offset, length, lr_max, xp):  # pragma: no cover - defined by subclasses
         raise NotImplementedError

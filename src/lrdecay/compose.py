@@ -25,6 +25,7 @@ from ._validate import (
     check_int,
     check_nonnegative,
     check_number,
+    check_period,
     check_positive,
     check_range,
 )
@@ -114,10 +115,10 @@ class Warmup(Schedule):
 
     def __post_init__(self):
         _check_schedule("schedule", self.schedule)
-        _set(self, "steps", check_nonnegative("steps", self.steps))
-        _set(self, "start", check_number("start", self.start))
+        check_nonnegative("steps", self.steps)
+        check_number("start", self.start)
         check_choice("shape", self.shape, WARMUP_SHAPES)
-        _set(self, "power", check_positive("power", self.power))
+        check_positive("power", self.power)
         target = self.schedule(0)
         if not math.isfinite(target):
             raise ValueError(f"schedule must start at a finite value, got {target!r}")
@@ -355,9 +356,9 @@ class Cycle(Schedule):
 
     def __post_init__(self):
         _check_schedule("schedule", self.schedule)
-        _set(self, "period", check_positive("period", self.period))
-        _set(self, "period_mul", check_range("period_mul", self.period_mul, 1.0))
-        _set(self, "peak_mul", check_positive("peak_mul", self.peak_mul))
+        check_period("period", self.period)
+        check_range("period_mul", self.period_mul, 1.0)
+        check_positive("peak_mul", self.peak_mul)
         if self.limit is not None:
             _set(self, "limit", check_int("limit", self.limit, minimum=1))
             try:
@@ -460,7 +461,7 @@ class _Binary(Schedule):
 
     def __post_init__(self):
         _check_schedule("left", self.left)
-        _set(self, "right", _check_operand("right", self.right))
+        _check_operand("right", self.right)
 
     @property
     def duration(self):
@@ -540,7 +541,7 @@ class Divide(Schedule):
 
     def __post_init__(self):
         _check_schedule("schedule", self.schedule)
-        _set(self, "divisor", check_number("divisor", self.divisor))
+        check_number("divisor", self.divisor)
         if self.divisor == 0:
             raise ValueError("divisor must be != 0, got 0")
 
@@ -577,8 +578,6 @@ class Clip(Schedule):
             raise ValueError("clip needs min, max or both; got neither")
         low = None if self.min is None else check_number("min", self.min)
         high = None if self.max is None else check_number("max", self.max)
-        _set(self, "min", low)
-        _set(self, "max", high)
         if low is not None and high is not None and low > high:
             raise ValueError(f"min must be <= max, got min={low!r} and max={high!r}")
 
@@ -612,7 +611,7 @@ class Shift(Schedule):
 
     def __post_init__(self):
         _check_schedule("schedule", self.schedule)
-        _set(self, "steps", check_number("steps", self.steps))
+        check_number("steps", self.steps)
 
     def _eval(self, t, xp):
         return self.schedule._eval(xp.maximum(t - self.steps, 0.0), xp)
@@ -643,7 +642,7 @@ class PerEpoch(Schedule):
 
     def __post_init__(self):
         _check_schedule("schedule", self.schedule)
-        _set(self, "steps_per_epoch", check_positive("steps_per_epoch", self.steps_per_epoch))
+        check_period("steps_per_epoch", self.steps_per_epoch)
         check_bool("staircase", self.staircase)
 
     def _eval(self, t, xp):
@@ -690,11 +689,11 @@ class ExponentialDecayWithBurnin(Schedule):
     power: float = 4.0
 
     def __post_init__(self):
-        _set(self, "learning_rate", check_number("learning_rate", self.learning_rate))
-        _set(self, "decay_steps", check_positive("decay_steps", self.decay_steps))
-        _set(self, "decay_rate", check_positive("decay_rate", self.decay_rate))
-        _set(self, "burnin_steps", check_nonnegative("burnin_steps", self.burnin_steps))
-        _set(self, "power", check_positive("power", self.power))
+        check_number("learning_rate", self.learning_rate)
+        check_period("decay_steps", self.decay_steps)
+        check_positive("decay_rate", self.decay_rate)
+        check_nonnegative("burnin_steps", self.burnin_steps)
+        check_positive("power", self.power)
         decay = ExponentialDecay(self.learning_rate, self.decay_steps, self.decay_rate, self.staircase)
         _set(self, "_composed", Warmup(decay, self.burnin_steps, shape="burnin", power=self.power))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._validate import check_int, check_nonnegative, check_number, check_positive, check_range
+from ._validate import check_finite, check_int, check_nonnegative, check_number, check_period, check_range
 from .schedule import Schedule, register
 
 __all__ = [
@@ -41,7 +41,7 @@ class CosineDecay(Schedule):
 
     def __post_init__(self):
         check_number("learning_rate", self.learning_rate)
-        check_positive("decay_steps", self.decay_steps)
+        check_period("decay_steps", self.decay_steps)
         check_number("alpha", self.alpha)
 
     def _eval(self, t, xp):
@@ -81,7 +81,7 @@ class CosineDecayRestarts(Schedule):
 
     def __post_init__(self):
         check_number("learning_rate", self.learning_rate)
-        check_positive("first_decay_steps", self.first_decay_steps)
+        check_period("first_decay_steps", self.first_decay_steps)
         t_mul = check_range("t_mul", self.t_mul, 1.0)
         if 1.0 < t_mul < 1.0 + 2.0**-20:
             raise ValueError(
@@ -124,8 +124,10 @@ class _LinearCosine(Schedule):
 
     def __post_init__(self):
         check_number("learning_rate", self.learning_rate)
-        check_positive("decay_steps", self.decay_steps)
+        check_period("decay_steps", self.decay_steps)
         check_nonnegative("num_periods", self.num_periods)
+        check_finite(f"the phase 2 * num_periods * decay_steps = 2 * {self.num_periods!r} * {self.decay_steps!r}",
+                     lambda: 2.0 * self.num_periods * self.decay_steps)
         check_number("alpha", self.alpha)
         check_number("beta", self.beta)
 
@@ -202,7 +204,8 @@ class NoisyLinearCosineDecay(_LinearCosine):
 
     def _eval(self, t, xp):
         def noise(clamped):
-            variance = self.initial_variance / xp.pow(1.0 + clamped, self.variance_decay)
+            # (1 + t) ** -variance_decay: underflows to 0 where (1 + t) ** variance_decay would overflow
+            variance = self.initial_variance * xp.pow(1.0 + clamped, -self.variance_decay)
             return xp.hashed_normal(t, self.seed) * xp.sqrt(variance)
 
         return self._linear_cosine(t, xp, noise)

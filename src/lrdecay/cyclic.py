@@ -11,9 +11,11 @@ from .backends import MATH
 from ._validate import (
     check_bool,
     check_choice,
+    check_finite,
     check_int,
     check_nonnegative,
     check_number,
+    check_period,
     check_positive,
     check_range,
 )
@@ -120,8 +122,10 @@ class OneCycle(_OneCyclePhases):
         _check_one_cycle(self)
         check_positive("div_factor", self.div_factor)
         check_positive("final_div_factor", self.final_div_factor)
-        initial = self.max_lr / self.div_factor
-        final = initial / self.final_div_factor
+        initial = check_finite(f"max_lr / div_factor = {self.max_lr!r} / {self.div_factor!r}",
+                               lambda: self.max_lr / self.div_factor)
+        final = check_finite(f"the final value max_lr / div_factor / final_div_factor = {initial!r} / "
+                             f"{self.final_div_factor!r}", lambda: initial / self.final_div_factor)
         if self.three_phase:
             values = [(initial, self.max_lr), (self.max_lr, initial), (initial, final)]
         else:
@@ -187,7 +191,7 @@ class Cyclic(Schedule):
     def __post_init__(self):
         check_number("base_lr", self.base_lr)
         check_number("max_lr", self.max_lr)
-        check_positive("step_size_up", self.step_size_up)
+        check_period("step_size_up", self.step_size_up)
         if self.step_size_down is not None:
             check_nonnegative("step_size_down", self.step_size_down)
         check_choice("mode", self.mode, CYCLIC_MODES)
@@ -234,6 +238,12 @@ def _check_onecycle_common(s):
     check_range("pct_start", s.pct_start, 0, 1)
     check_positive("div_factor", s.div_factor)
     check_positive("final_div_factor", s.final_div_factor)
+    check_finite(f"peak_value / div_factor = {s.peak_value!r} / {s.div_factor!r}", lambda: s.peak_value / s.div_factor)
+    check_finite(
+        f"the final value peak_value / (div_factor * final_div_factor) = {s.peak_value!r} / "
+        f"({s.div_factor!r} * {s.final_div_factor!r})",
+        lambda: s.peak_value / (s.div_factor * s.final_div_factor),
+    )
 
 
 @register

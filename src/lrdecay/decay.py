@@ -18,7 +18,7 @@ from ._validate import (
     check_nonnegative,
     check_number,
     check_numbers,
-    check_positive,
+    check_period,
     check_range,
 )
 from .schedule import Schedule, register
@@ -48,7 +48,7 @@ class _StepDecay(Schedule):
 
     def __post_init__(self):
         check_number("learning_rate", self.learning_rate)
-        check_positive("decay_steps", self.decay_steps)
+        check_period("decay_steps", self.decay_steps)
         check_bool("staircase", self.staircase)
 
     def _decayed(self, rate, t, xp):
@@ -189,7 +189,7 @@ class PolynomialDecay(Schedule):
 
     def __post_init__(self):
         check_number("learning_rate", self.learning_rate)
-        check_positive("decay_steps", self.decay_steps)
+        check_period("decay_steps", self.decay_steps)
         check_number("end_learning_rate", self.end_learning_rate)
         check_nonnegative("power", self.power)
         check_bool("cycle", self.cycle)
@@ -203,9 +203,20 @@ class PolynomialDecay(Schedule):
             decay_steps = decay_steps * xp.where(overshoot, multiplier - 1.0, multiplier)
         # With cycle, t <= decay_steps already except after float round-off far out (t > 2**24 in
         # float32), where the clamp keeps 1 - p >= 0.
-        p = xp.minimum(t, decay_steps) / decay_steps
-        span = xp.const(self.learning_rate, t) - xp.const(self.end_learning_rate, t)
-        return span * xp.pow(1 - p, self.power) + self.end_learning_rate
+        done = xp.minimum(t, decay_steps)
+        if xp.tensorflow_order:
+            p = done / decay_steps
+            span = xp.const(self.learning_rate, t) - xp.const(self.end_learning_rate, t)
+            return span * xp.pow(1 - p, self.power) + self.end_learning_rate
+        # float64: lr * w + end * (1 - w) with w = (1 - p) ** power, 1 - p = (D - t) / D and
+        # 1 - w = -expm1(power * log1p(-p)): TensorFlow's span * w + end cancels where end >> lr
+        # and w is near 1, leaving the last bits of pow (which NumPy's vector kernel and math.pow
+        # round differently) as a visible error.
+        rest = (decay_steps - done) / decay_steps
+        weight = xp.pow(rest, float(self.power))
+        return self.learning_rate * weight + self.end_learning_rate * xp.one_minus_pow(
+            rest, done / decay_steps, float(self.power)
+        )
 
     @property
     def duration(self):

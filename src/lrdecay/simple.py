@@ -18,6 +18,7 @@ from ._validate import (
     check_nonnegative,
     check_number,
     check_numbers,
+    check_period,
     check_positive,
     check_range,
 )
@@ -113,7 +114,7 @@ class Linear(Schedule):
     def __post_init__(self):
         check_number("start", self.start)
         check_number("end", self.end)
-        check_positive("steps", self.steps)
+        check_period("steps", self.steps)
 
     def _eval(self, t, xp):
         return self.start + (self.end - self.start) * xp.minimum(t, self.steps) / self.steps
@@ -139,7 +140,7 @@ class StepDecay(Schedule):
 
     def __post_init__(self):
         check_number("learning_rate", self.learning_rate)
-        check_positive("step_size", self.step_size)
+        check_period("step_size", self.step_size)
         check_range("gamma", self.gamma, 0, 1)
 
     def _eval(self, t, xp):
@@ -219,7 +220,7 @@ class Polynomial(Schedule):
 
     def __post_init__(self):
         check_number("learning_rate", self.learning_rate)
-        check_positive("total_iters", self.total_iters)
+        check_period("total_iters", self.total_iters)
         check_positive("power", self.power)
 
     def _eval(self, t, xp):

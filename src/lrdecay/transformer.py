@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ._validate import check_choice, check_int, check_nonnegative, check_number, check_positive, check_range
+from ._validate import check_choice, check_int, check_nonnegative, check_number, check_period, check_range
 from .schedule import Schedule, register
 
 __all__ = [
@@ -44,7 +44,7 @@ class InverseSqrt(Schedule):
         check_number("learning_rate", self.learning_rate)
         check_nonnegative("warmup_steps", self.warmup_steps)
         if self.timescale is not None:
-            check_positive("timescale", self.timescale)
+            check_period("timescale", self.timescale)
 
     def _eval(self, t, xp):
         timescale = self.timescale
@@ -233,7 +233,7 @@ class MegatronLR(Schedule):
         check_number("init_lr", self.init_lr)
         if not self.init_lr <= self.max_lr:
             raise ValueError(f"init_lr must be <= max_lr, got {self.init_lr!r} > {self.max_lr!r}")
-        check_positive("decay_steps", self.decay_steps)
+        check_period("decay_steps", self.decay_steps)
         check_nonnegative("warmup_steps", self.warmup_steps)
         if not self.warmup_steps < self.decay_steps:
             raise ValueError(
