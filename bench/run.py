@@ -126,6 +126,18 @@ def _restarts_numpy(t):
     return LR * (0.5 * (1.0 + np.cos(np.pi * f)))
 
 
+def _cosine_numpy(t):
+    # cosine_decay(LR, TOTAL): LR * (1 + cos(pi * min(t, TOTAL) / TOTAL)) / 2 in lrdecay's
+    # cancellation-free form (Backend.half_cosine): sin**2 of the distance to the nearest zero
+    # of the curve near it, (1 + sin(...)) / 2 elsewhere
+    y = np.fmod(np.minimum(t, TOTAL), 2.0 * TOTAL)
+    even = np.minimum(y, 2.0 * TOTAL - y)
+    odd = np.abs(TOTAL - y)
+    near_zero = odd < 0.5 * TOTAL
+    s = np.sin(0.5 * np.pi * (np.where(near_zero, odd, TOTAL - 2.0 * even) / TOTAL))
+    return LR * np.where(near_zero, s * s, 0.5 + 0.5 * s)
+
+
 def curve_cases():
     """name -> (lrdecay schedule, the formula by hand in NumPy on float64 steps)."""
     return {
@@ -133,8 +145,7 @@ def curve_cases():
                               lambda t: LR * np.power(RATE, t / DECAY_STEPS)),
         "exponential staircase": (lrdecay.exponential_decay(LR, DECAY_STEPS, RATE, staircase=True),
                                   lambda t: LR * np.power(RATE, np.floor(t / DECAY_STEPS))),
-        "cosine_decay": (lrdecay.cosine_decay(LR, TOTAL),
-                         lambda t: LR * (0.5 * (1.0 + np.cos(np.pi * (np.minimum(t, TOTAL) / TOTAL))))),
+        "cosine_decay": (lrdecay.cosine_decay(LR, TOTAL), _cosine_numpy),
         "cosine_decay_restarts": (lrdecay.cosine_decay_restarts(LR, FIRST), _restarts_numpy),
     }
 
@@ -158,7 +169,7 @@ def bench_curves(repeats, sizes):
         for n in sizes:
             t = np.arange(n)
             hand = lambda: by_hand(t.astype(np.float64))  # noqa: E731 - the steps are ints, like ours
-            np.testing.assert_allclose(ours(t), hand(), rtol=1e-12, atol=1e-15 * LR)  # hand: 1 + cos cancels
+            np.testing.assert_allclose(ours(t), hand(), rtol=1e-12, atol=1e-15 * LR)  # restarts: 1 + cos cancels
             fns = {"lrdecay": lambda: ours(t), "numpy": hand, "float32": lambda: ours.curve(n, dtype=np.float32)}
             times = interleaved(fns, max(3, repeats * 10**6 // n + 2))
             memory = {k: peak_bytes(fn) for k, fn in fns.items()}

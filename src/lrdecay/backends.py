@@ -270,7 +270,7 @@ class NumpyBackend(Backend):
     #: Long arrays are evaluated in blocks of this many steps: the formula's temporaries stay in
     #: the CPU cache and none of them is as long as the array (peak memory: the result plus a
     #: few blocks).
-    block = 1 << 14
+    block = 1 << 15
 
     def prepare(self, step):
         self._check(step)
@@ -299,27 +299,33 @@ class NumpyBackend(Backend):
         """``formula`` at every step of the array ``step`` (or, for an int ``step``, at
         ``0, 1, ..., step - 1``), block by block, written into ``out`` (a new array of ``dtype``,
         float64 by default, unless given). The values are the float64 formula, rounded once to
-        ``out``'s dtype."""
+        ``out``'s dtype. Steps are checked block by block: after a ``ValueError`` for a bad
+        step, a given ``out`` may hold the values of the blocks before it."""
         np = self.np
         counting = not isinstance(step, (np.ndarray, np.generic))
-        if not counting:
-            self._check(step)
+        if not counting and step.dtype.kind not in "iuf":
+            raise TypeError(f"step must hold integers or floats, got a {step.dtype} array")
         shape = (step,) if counting else step.shape
         if out is None:
             out = np.empty(shape, dtype=np.float64 if dtype is None else dtype)
         direct = out.flags.c_contiguous
         target = out.reshape(-1) if direct else np.empty(out.size, out.dtype)
         steps = None if counting else step.reshape(-1)
-        # Sorted steps (curves) go block by block. Unsorted ones go in one block: ``piecewise``
-        # then groups each segment once, instead of once per block.
-        ordered = counting or self._is_sorted(steps, ())
-        block = self.block if ordered else max(target.size, 1)
         known_sorted = self._known_sorted()
-        for start in range(0, target.size, block):
-            stop = min(start + block, target.size)
+        start, size = 0, target.size
+        while start < size:
+            stop = min(start + self.block, size)
             if counting:
                 t = np.arange(start, stop, dtype=np.float64)
-            else:
+            else:  # checked and converted a block at a time, while it is in the cache
+                self._check(steps[start:stop])
+                t = np.asarray(steps[start:stop], dtype=np.float64)
+            # Sorted blocks (curves) go one by one. From an unsorted block on, the rest goes in
+            # one: ``piecewise`` then groups each segment's steps once, not once per block.
+            ordered = counting or self._is_sorted(t, ())
+            if not ordered and stop < size:
+                stop = size
+                self._check(steps[start:stop])
                 t = np.asarray(steps[start:stop], dtype=np.float64)
             if ordered:
                 known_sorted.append(t)
@@ -328,6 +334,7 @@ class NumpyBackend(Backend):
             finally:
                 if ordered:
                     known_sorted.pop()
+            start = stop
         if not direct:
             out[...] = target.reshape(out.shape)
         return out
@@ -356,19 +363,29 @@ class NumpyBackend(Backend):
             return parts[0](t, self)
         known = self._known_sorted()
         flat = t if t.ndim == 1 else t.reshape(-1)
-        out = np.empty(flat.shape, dtype=np.float64)
         if self._is_sorted(flat, known):
             cuts = [0, *np.searchsorted(flat, np.asarray(boundaries, dtype=np.float64)).tolist(), flat.size]
-            for i, part in enumerate(parts):
+            active = [i for i in range(len(parts)) if cuts[i] < cuts[i + 1]]
+            if len(active) == 1:  # one segment holds every step (most blocks of a curve): no copy
+                i = active[0]
+                local = flat - boundaries[i - 1] if i else flat
+                known.append(local)
+                try:
+                    value = parts[i](local, self)
+                finally:
+                    known.pop()
+                return value if np.ndim(value) == 0 else np.reshape(value, t.shape)
+            out = np.empty(flat.shape, dtype=np.float64)
+            for i in active:
                 a, b = cuts[i], cuts[i + 1]
-                if a < b:
-                    local = flat[a:b] - boundaries[i - 1] if i else flat[a:b]
-                    known.append(local)
-                    try:
-                        out[a:b] = part(local, self)
-                    finally:
-                        known.pop()
+                local = flat[a:b] - boundaries[i - 1] if i else flat[a:b]
+                known.append(local)
+                try:
+                    out[a:b] = parts[i](local, self)
+                finally:
+                    known.pop()
         else:
+            out = np.empty(flat.shape, dtype=np.float64)
             segment = np.searchsorted(np.asarray(boundaries, dtype=np.float64), flat, side="right")
             segment = segment.astype(np.int16 if len(parts) < 2**15 else np.intp)
             order = np.argsort(segment, kind="stable")
