@@ -27,11 +27,13 @@ import math
 import numbers
 
 from .annealing import cosine_annealing, cosine_annealing_warm_restarts, cosine_with_min_lr, tanh_decay, timm_cosine
-from .compose import Join, Shift, Warmup
+from .anchors import timm_poly
+from .compose import Cycle, Join, Shift, Warmup
 from .cosine import cosine_decay, cosine_decay_restarts
 from .cyclic import cyclic, one_cycle
 from .decay import exponential_decay, inverse_time_decay, piecewise_constant, polynomial_decay
-from .schedule import Schedule, registry
+from .noise import timm_noise
+from .schedule import Schedule
 from .simple import constant, exponential, linear, multistep_decay, polynomial, step_decay
 from .transformer import inverse_sqrt, warmup_stable_decay
 
@@ -40,14 +42,6 @@ __all__ = ["from_torch", "from_hf", "from_timm", "from_keras", "torch_hyperparam
 
 class _Unsupported(ValueError):
     """A scheduler that has no closed form lrdecay can read."""
-
-
-def _kind(name: str):
-    """A registered schedule class by kind (the few kinds defined outside the core modules)."""
-    try:
-        return registry()[name]
-    except KeyError:
-        raise _Unsupported(f"this lrdecay has no {name!r} schedule") from None
 
 
 def _same_for_all(schedules: list):
@@ -413,7 +407,7 @@ def from_hf(name, num_warmup_steps=None, num_training_steps=None, *, learning_ra
         _only(name, kwargs, ("num_cycles",))
         cycles = kwargs.get("num_cycles", 1)
         period = max(1, total - warm) / cycles
-        restarts = _kind("cycle")(cosine_decay(lr, period), period, limit=max(1, math.ceil(cycles)))
+        restarts = Cycle(cosine_decay(lr, period), period, limit=max(1, math.ceil(cycles)))
         return _hf_warmup(Join((restarts, constant(0.0)), (max(1, total - warm),)), warm)
     # polynomial
     _only(name, kwargs, ("lr_end", "power"))
@@ -524,7 +518,7 @@ def _timm_schedule(name, a, base):
     elif name == "TanhLRScheduler":
         schedule = tanh_decay(base, a["t_initial"], lb=a["lb"], ub=a["ub"], **cycles, **warm)
     elif name == "PolyLRScheduler":
-        schedule = _kind("timm_poly")(base, a["t_initial"], power=a["power"], **cycles, **warm, k_decay=a["k_decay"])
+        schedule = timm_poly(base, a["t_initial"], power=a["power"], **cycles, **warm, k_decay=a["k_decay"])
     else:
         if name == "StepLRScheduler":
             body = step_decay(base, a["decay_t"], a["decay_rate"])
@@ -533,8 +527,8 @@ def _timm_schedule(name, a, base):
         schedule = _timm_warmup(body, base, **warm)
     noise = a.get("noise_range_t")
     if noise is not None:
-        schedule = _kind("timm_noise")(schedule, noise, noise_type=a["noise_type"], noise_pct=a["noise_pct"],
-                                       noise_std=a["noise_std"], noise_seed=a["noise_seed"])
+        schedule = timm_noise(schedule, noise, noise_type=a["noise_type"], noise_pct=a["noise_pct"],
+                              noise_std=a["noise_std"], noise_seed=a["noise_seed"])
     return schedule
 
 
