@@ -237,3 +237,15 @@ def test_factor_never_underflows_to_zero():
         plateau.update(1.0)
     assert plateau.factor > 0.0 and plateau.num_reductions == 3
     Plateau(factor=1e-100).load_state_dict(plateau.state_dict())  # a state it made always loads
+
+
+def test_keras_rule_per_group_skips_a_group_at_its_min_lr():
+    # Keras's rule reduces the groups above their min_lr; the counters reset if any was reduced
+    plateau = Plateau(rule="keras", patience=1, factor=0.5, min_lr=[0.0, 0.1])
+    plateau.update(1.0, value=[1.0, 0.1])
+    assert plateau.update(1.0, value=[1.0, 0.1]) == 0.5
+    assert plateau.factors == [0.5, 1.0] and plateau.num_bad_epochs == 0
+    only_floor = Plateau(rule="keras", patience=1, factor=0.5, min_lr=[0.1])
+    for _ in range(3):
+        only_floor.update(1.0, value=[0.1])
+    assert only_floor.factors == [1.0] and only_floor.num_bad_epochs == 2  # Keras: wait keeps growing

@@ -203,3 +203,30 @@ def test_compiled_step_with_a_user_tensor_lr_does_not_recompile():
             seen.add(sched.get_last_lr()[0])
     assert len(seen) == 30
     assert counters["stats"]["unique_graphs"] == 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (GPU-only check)")
+def test_cuda_graphs_with_a_user_tensor_lr_without_compile_safe():
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    counters.clear()
+    model = torch.nn.Linear(64, 64).cuda()
+    lr = torch.tensor(1e-3, device="cuda")
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, capturable=True)
+    schedule = lrdecay.exponential_decay(1e-3, 5, 0.5)
+    ScheduleLR(optimizer, schedule)  # no compile_safe: the user's tensor is kept and filled
+
+    @torch.compile(mode="reduce-overhead")
+    def compiled_update():
+        optimizer.step()
+
+    x = torch.randn(32, 64, device="cuda")
+    for k in range(50):
+        optimizer.zero_grad(set_to_none=False)
+        model(x).pow(2).mean().backward()
+        compiled_update()
+        assert optimizer.param_groups[0]["lr"] is lr
+        assert lr.item() == torch.tensor(schedule(k + 1), dtype=torch.float32).item()
+    assert counters["stats"]["unique_graphs"] == 1
+
