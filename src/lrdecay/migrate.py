@@ -384,7 +384,7 @@ def from_hf(name, num_warmup_steps=None, num_training_steps=None, *, learning_ra
     warm = _hf_count("num_warmup_steps", num_warmup_steps, name)
     if name == "constant_with_warmup":
         _no_kwargs(name, kwargs)
-        return Warmup(constant(lr), warm) if warm else constant(lr)
+        return _hf_warmup(constant(lr), warm)
     if name == "inverse_sqrt":
         _only(name, kwargs, ("timescale",))
         return inverse_sqrt(lr, warm, kwargs.get("timescale"))
