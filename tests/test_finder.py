@@ -310,3 +310,12 @@ def test_digits_stepper_is_the_training_of_the_report():
     losses = [step(0.3) for _ in range(2 * per_epoch)]
     run = digits.train("c", "constant(0.3)", data, epochs=2, seed=2)
     assert run.train_loss == [float(np.mean(losses[:per_epoch])), float(np.mean(losses[per_epoch:]))]
+
+
+def test_reachable_from_the_package():
+    import subprocess
+    import sys
+
+    code = "import lrdecay; print(lrdecay.finder.range_test.__module__, 'finder' in lrdecay.__all__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["lrdecay.finder", "True"]

@@ -21,6 +21,7 @@ _MODULES = ("anchors", "annealing", "compose", "cosine", "cyclic", "decay", "lar
 #: Public names from other modules: name -> (module, attribute; None for the module itself).
 _OTHER_NAMES = {
     "ema": ("ema", None),
+    "finder": ("finder", None),
     "from_hf": ("migrate", "from_hf"),
     "from_keras": ("migrate", "from_keras"),
     "from_timm": ("migrate", "from_timm"),
