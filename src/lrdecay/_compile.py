@@ -41,13 +41,15 @@ class Untraceable(Exception):
 class Node:
     """One operation on the step: ``op`` applied to ``args`` (nodes or Python numbers).
     ``is_float`` says whether its value is always a Python float (else it may be an int or
-    a bool, and the result of the function is passed through ``float()``)."""
+    a bool, and the result of the function is passed through ``float()``). ``bounds`` is
+    ``(low, high)`` when every value of the node is known to lie in ``[low, high]`` and to be
+    neither NaN nor ``-0.0`` (else None): what lets exact identities drop operations (below)."""
 
-    __slots__ = ("op", "args", "is_float")
+    __slots__ = ("op", "args", "is_float", "bounds")
     __hash__ = object.__hash__
 
-    def __init__(self, op: str, args: tuple, is_float: bool):
-        self.op, self.args, self.is_float = op, args, is_float
+    def __init__(self, op: str, args: tuple, is_float: bool, bounds=None):
+        self.op, self.args, self.is_float, self.bounds = op, args, is_float, bounds
 
     def __bool__(self):
         raise Untraceable("the formula branches in Python on the step")
@@ -143,6 +145,57 @@ def _is_float(x) -> bool:
     return x.is_float if isinstance(x, Node) else type(x) is float
 
 
+# -- bounds: what is known of a node's values ---------------------------------------------------
+# The step is a float >= +0.0 (the compiled function turns -0.0 into +0.0). Bounds follow it
+# through +, -, *, /, min, max, floor, ceil, abs and fmod; IEEE rounding is monotone, so the
+# operation applied to the ends of the operands' ranges bounds its rounded results. Known bounds
+# decide comparisons, min and max, and drop abs of a non-negative value and fmod(x, y) of a
+# 0 <= x < y: exact identities, so the compiled function still equals the formula bit for bit.
+
+
+def _bounds(x):
+    if isinstance(x, Node):
+        return x.bounds
+    if type(x) in _NUMBERS and x == x and not (x == 0 and math.copysign(1.0, x) < 0):
+        return (x, x)
+    return None
+
+
+def _checked(low, high):
+    return None if low != low or high != high else (low, high)  # NaN: inf - inf, 0 * inf
+
+
+def _arithmetic_bounds(op, a, b):
+    if a is None or b is None:
+        return None
+    (a0, a1), (b0, b1) = a, b
+    if op == "+" and (a0 >= 0 or b0 >= 0):  # -0.0 only from -0.0 + -0.0
+        return _checked(a0 + b0, a1 + b1)
+    if op == "-" and a0 >= 0:  # -0.0 only from -0.0 - (+0.0)
+        return _checked(a0 - b1, a1 - b0)
+    if op == "*" and a0 >= 0 and b0 >= 0:  # -0.0 only from a zero times a negative number
+        return _checked(a0 * b0, a1 * b1)
+    if op == "/" and a0 >= 0 and b0 > 0 and b1 < math.inf:
+        return _checked(a0 / b1, a1 / b0)
+    return None
+
+
+def _decided(op, a, b):
+    """The comparison's result when the bounds decide it, else None."""
+    if a is None or b is None:
+        return None
+    (a0, a1), (b0, b1) = a, b
+    if op == "<":
+        return True if a1 < b0 else False if a0 >= b1 else None
+    if op == "<=":
+        return True if a1 <= b0 else False if a0 > b1 else None
+    if op == ">":
+        return True if a0 > b1 else False if a1 <= b0 else None
+    if op == ">=":
+        return True if a0 >= b1 else False if a1 < b0 else None
+    return None
+
+
 def _binary(op, a, b):
     a, b = _operand(a), _operand(b)
     # exact identities on floats: x * 1.0, 1.0 * x, x / 1.0, x - 0.0 are x (sign of zero and
@@ -155,12 +208,15 @@ def _binary(op, a, b):
         return a
     if op == "**" and type(a) is float and a == 1.0:
         return 1.0
-    return Node(op, (a, b), op == "/" or _is_float(a) or _is_float(b))
+    bounds = _arithmetic_bounds(op, _bounds(a), _bounds(b)) if op in "+-*/" else None
+    return Node(op, (a, b), op == "/" or _is_float(a) or _is_float(b), bounds)
 
 
 def _compare(op, a, b):
     """A comparison, or ``&``/``|`` of comparisons (bools in the math backend)."""
-    return Node(op, (_operand(a), _operand(b)), False)
+    a, b = _operand(a), _operand(b)
+    decided = _decided(op, _bounds(a), _bounds(b))
+    return Node(op, (a, b), False) if decided is None else decided
 
 
 def _math_call(name, *args):
@@ -168,11 +224,29 @@ def _math_call(name, *args):
     if not any(isinstance(a, Node) for a in args):
         return getattr(MATH, name)(*args)
     args = tuple(_operand(a) for a in args)
+    bounds = [_bounds(a) for a in args]
     if name in ("minimum", "maximum"):
-        is_float = all(_is_float(a) for a in args)
-    else:
-        is_float = name not in ("floor", "ceil", "abs") or _is_float(args[0]) and name == "abs"
-    return Node(name, args, is_float)
+        (a, b), (ab, bb) = args, bounds
+        # min(a, b) is ``b if b < a else a``, max(a, b) ``b if b > a else a``
+        b_wins = _decided("<" if name == "minimum" else ">", bb, ab)
+        if b_wins is not None:
+            return b if b_wins else a
+        known = ab is not None and bb is not None
+        pick = min if name == "minimum" else max
+        return Node(name, args, _is_float(a) and _is_float(b),
+                    (pick(ab[0], bb[0]), pick(ab[1], bb[1])) if known else None)
+    x, xb = args[0], bounds[0]
+    if name == "abs" and xb is not None and xb[0] >= 0:
+        return x
+    if name == "fmod" and xb is not None and bounds[1] is not None and not isinstance(args[1], Node):
+        if xb[0] >= 0 and xb[1] < args[1] < math.inf:  # fmod(x, y) is x for 0 <= x < y
+            return x if _is_float(x) else Node("*", (x, 1.0), True, xb)
+    node_bounds = None
+    if name in ("floor", "ceil") and xb is not None and -math.inf < xb[0] and xb[1] < math.inf:
+        rounding = math.floor if name == "floor" else math.ceil
+        node_bounds = (rounding(xb[0]), rounding(xb[1]))
+    is_float = name not in ("floor", "ceil", "abs") or _is_float(args[0]) and name == "abs"
+    return Node(name, args, is_float, node_bounds)
 
 
 class SymbolicBackend(Backend):
@@ -240,8 +314,21 @@ class SymbolicBackend(Backend):
     def piecewise(self, parts, boundaries, t):
         if not isinstance(t, Node):
             return MATH.piecewise(parts, boundaries, t)
-        values = tuple(_operand(part(t - boundaries[i - 1] if i else t, self)) for i, part in enumerate(parts))
+        values = tuple(_operand(part(self._local_time(t, boundaries, i), self)) for i, part in enumerate(parts))
         return Node("piecewise", (t, tuple(boundaries), values), all(_is_float(v) for v in values))
+
+    @staticmethod
+    def _local_time(t, boundaries, i):
+        """``t - boundaries[i-1]``, known (where segment ``i`` is active) to lie in
+        ``[+0.0, boundaries[i] - boundaries[i-1]]``: the difference rounds monotonically, and an
+        exact zero is +0.0."""
+        if not i:
+            return t
+        local = t - boundaries[i - 1]
+        if isinstance(local, Node) and local.op == "-" and local.bounds is not None:
+            high = boundaries[i] - boundaries[i - 1] if i < len(boundaries) else math.inf
+            local.bounds = (max(0.0, local.bounds[0]), min(high, local.bounds[1]))
+        return local
 
     def hashed_normal(self, t, key):
         raise Untraceable("counter-based noise hashes the step into integers")
@@ -265,7 +352,7 @@ _MAX_NODES = 20_000
 def trace(schedule):
     """The expression graph of ``schedule._eval`` at a symbolic step (a :class:`Node`, or a
     number when the schedule does not depend on the step), and the step node itself."""
-    t = Node("t", (), True)
+    t = Node("t", (), True, (0.0, math.inf))
     return schedule._eval(t, SYMBOLIC), t
 
 
@@ -372,7 +459,8 @@ class _Emitter:
 #: The function every schedule's ``s(step)`` runs: Python ints and floats >= 0 take the
 #: compiled formula (``_EXPR``, replaced by the traced expression); anything else goes to
 #: ``_other`` (:meth:`lrdecay.Schedule._call_other`: an error, or a NumPy/JAX/TF/torch backend).
-#: ``step * 1.0`` is ``float(step)`` for an int, without a call.
+#: ``step * 1.0`` is ``float(step)`` for an int, without a call; ``step + 0.0`` turns a step of
+#: -0.0 into +0.0 (a step count has no sign).
 _TEMPLATE = """
 def _at(step):
     if step.__class__ is int:
@@ -380,7 +468,7 @@ def _at(step):
             return _other(step)
         t = step * 1.0
     elif step.__class__ is float and 0.0 <= step < _INF:
-        t = step
+        t = step + 0.0
     else:
         return _other(step)
     return _EXPR
