@@ -109,3 +109,16 @@ def test_optax_and_plateau_wiring_take_specs(spec_files):
     np.testing.assert_array_equal(lrs, expected)
     with pytest.raises(SpecError, match="schedule: line 1"):
         lrdecay.plateau.simulate("cosine_decay(0.1)", [1.0], 10)
+
+
+def test_plots_take_specs(tmp_path):
+    pytest.importorskip("matplotlib")
+    from lrdecay import plot
+
+    path = plot.plot([TEXT, SCHEDULE.to_dict()], 100, tmp_path / "curves.svg")
+    assert path.read_text(encoding="utf-8").count("<path") > 2
+    assert "learning" in plot.terminal_plot(TEXT, 100)
+    with pytest.raises(SpecError, match=r"schedules\[1\]: line 1, column 1: unknown schedule kind"):
+        plot.plot([TEXT, "cosine(0.1)"], 100, tmp_path / "bad.svg")
+    with pytest.raises(TypeError, match="schedules: expected an lrdecay schedule, a spec or a list of them, got int"):
+        plot.plot(3, 100, tmp_path / "bad.svg")

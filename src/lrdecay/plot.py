@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .schedule import Schedule
+from .spec import as_schedule, is_spec
 
 __all__ = [
     "curve", "draw", "plot", "unique_labels", "plot_series", "terminal_plot", "terminal_series", "new_figure", "save",
@@ -62,13 +63,15 @@ def unique_labels(schedules: Sequence[Schedule], labels: Sequence[str] | None) -
 
 
 def _as_list(schedules) -> list[Schedule]:
-    schedules = [schedules] if isinstance(schedules, Schedule) else list(schedules)
+    """One schedule or spec, or a list of them (see :func:`lrdecay.as_schedule`)."""
+    if is_spec(schedules):
+        return [as_schedule(schedules, "schedules")]
+    if not isinstance(schedules, (list, tuple)):
+        raise TypeError(f"schedules: expected an lrdecay schedule, a spec or a list of them, "
+                        f"got {type(schedules).__name__}")
     if not schedules:
         raise ValueError("schedules: give at least one schedule")
-    for s in schedules:
-        if not isinstance(s, Schedule):
-            raise TypeError(f"schedules: expected lrdecay schedules, got {type(s).__name__}")
-    return schedules
+    return [as_schedule(s, f"schedules[{i}]") for i, s in enumerate(schedules)]
 
 
 def draw(ax, schedules, steps: int, *, labels=None, log: bool = False, title: str | None = None,
