@@ -175,5 +175,8 @@ def test_curve_rejects_bad_arguments(steps, options, error, match):
 def test_internals_page_examples_run():
     from _guides import ROOT, run_markdown
 
-    namespace = run_markdown(ROOT / "docs" / "internals.md")
+    page = ROOT / "docs" / "internals.md"
+    namespace = run_markdown(page)
     assert namespace["half"].dtype == np.float32
+    shown = page.read_text().split("```text\n", 1)[1].split("```", 1)[0]
+    assert shown.strip() == scalar_source(namespace["staircase"]).strip()  # the page shows what runs
