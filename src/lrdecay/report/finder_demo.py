@@ -98,6 +98,7 @@ def section(report, advance) -> None:
     ax_train.axvline(BUDGET_EPOCHS, color="0.6", linestyle=":", linewidth=1.0)
     ax_train.set(xlabel="epoch", ylabel="validation loss (log scale)", yscale="log",
                  title=f"constant rate, mean of {seeds} seeds")
+    ax_train.set_xticks(x_epoch if epochs <= 10 else x_epoch[::max(1, epochs // 10)])
     ax_train.grid(True, alpha=0.3)
     ax_train.legend(fontsize="small", frameon=False)
     src = report.save(fig, "range_test")
