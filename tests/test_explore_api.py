@@ -226,9 +226,18 @@ def test_training_steps_refuses_bad_lengths():
             api.training_steps([], bad)
 
 
-def test_not_finite_values_are_null():
-    x, (y,) = api.curve([lrdecay.constant(0.1) / 1e-320 * 1e300], 0, 3, 10)
-    assert x == [0, 1, 2, 3] and all(v is None or math.isfinite(v) for v in y)
+def test_values_that_overflow_are_null_or_the_librarys_message(base):
+    spec = "constant(0.1) / 1e-320 * 1e300"
+    _, _, answer = request(base + "/api/curve", {"specs": [spec], "steps": 4})
+    series = answer["series"][0]
+    try:
+        values = lrdecay.parse(spec)(np.arange(4))
+    except SpecError as error:  # the library refuses a spec whose value overflows
+        assert series["ok"] is False and series["error"]["message"] == str(error)
+    except ValueError as error:  # or the value that is not finite
+        assert series["ok"] is False and series["error"]["message"] == f"ValueError: {error}"
+    else:
+        assert series["y"] == [v if math.isfinite(v) else None for v in values.tolist()]
 
 
 def test_the_exported_pytorch_code_runs_and_gives_the_schedules_values(tmp_path):

@@ -107,7 +107,7 @@ async function refresh() {
     curve = answer;
     checks = null;
     render();
-    setStatus("ready", `${answer.x.length} points`);
+    setStatus("drawn", `${answer.x.length} points, checking…`);
   } catch (error) {
     if (mine !== sequence || error.name === "AbortError") return;
     setStatus("error", error.message);
@@ -119,6 +119,7 @@ async function refresh() {
     checks = answer;
     renderEditors();
     renderPanel();
+    setStatus("ready", `${curve.x.length} points`);  // everything on the page is up to date
   } catch (error) {
     if (mine === sequence && error.name !== "AbortError") setStatus("error", `check: ${error.message}`);
   }
