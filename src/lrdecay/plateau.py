@@ -252,7 +252,10 @@ class Plateau:
             return [value] * self.num_groups
         if not value:
             raise ValueError("value must be a number or a non-empty list (one per param group), got []")
-        values = [None if v is None else _finite(f"value[{i}]", v) for i, v in enumerate(value)]
+        values = list(value)
+        for i, v in enumerate(values):
+            if type(v) is not float or not math.isfinite(v):  # checked (and named) only off the common case
+                values[i] = None if v is None else _finite(f"value[{i}]", v)
         if len(values) != self.num_groups:
             if isinstance(self.min_lr, tuple):
                 raise ValueError(f"value has {len(values)} entries but min_lr has {len(self.min_lr)} "
