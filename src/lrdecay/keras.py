@@ -25,9 +25,14 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """``schedule(step)`` as a Keras learning-rate schedule (``schedule``: a Schedule or a spec:
     call syntax, dict or file path); with ``plateau``, the value is
     ``plateau.effective(schedule(step))``, the factor being held in a ``tf.Variable`` that
-    :class:`PlateauCallback` writes (TensorFlow backend)."""
+    :class:`PlateauCallback` writes (TensorFlow backend).
 
-    def __init__(self, schedule, plateau=None):
+    ``clocks``: for a :func:`lrdecay.clock_join`, the other clocks it reads, by name, as
+    variables the training loop advances (``{"tokens": keras.Variable(0, dtype="int64")}``;
+    names only, e.g. ``["tokens"]``, create them at 0); the optimizer's ``iterations`` is the
+    ``"steps"`` clock."""
+
+    def __init__(self, schedule, plateau=None, clocks=None):
         schedule = as_schedule(schedule, "schedule")
         if plateau is not None and not all(hasattr(plateau, a) for a in ("update", "factor", "min_lr")):
             raise TypeError(f"plateau must be an lrdecay.Plateau (update/factor/min_lr), got {type(plateau).__name__}")
@@ -37,6 +42,7 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.schedule = schedule
         self.plateau = plateau
         self.factor = None
+        self.clocks = _clock_variables(schedule, clocks)
         if plateau is not None:
             import tensorflow as tf
 
@@ -46,7 +52,13 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def __call__(self, step):
         if isinstance(step, keras.Variable):  # optimizer.iterations
             step = step.value
-        value = self.schedule(keras.ops.convert_to_tensor(step))
+        step = keras.ops.convert_to_tensor(step)
+        if self.clocks:
+            extra = {name: keras.ops.convert_to_tensor(v.value if isinstance(v, keras.Variable) else v)
+                     for name, v in self.clocks.items()}
+            value = self.schedule.at(steps=step, **extra)
+        else:
+            value = self.schedule(step)
         if self.factor is None:
             return value
         import tensorflow as tf
@@ -60,17 +72,37 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         config = self.schedule.to_dict()
         if self.plateau is not None:
             config["plateau"] = self.plateau.to_dict()
+        if self.clocks:
+            config["adapter_clocks"] = list(self.clocks)  # the variables start again at 0
         return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
         plateau = config.pop("plateau", None)
+        clocks = config.pop("adapter_clocks", None)
         if plateau is not None:
             from .plateau import Plateau
 
             plateau = Plateau.from_dict(plateau)
-        return cls(from_dict(config), plateau=plateau)
+        return cls(from_dict(config), plateau=plateau, clocks=clocks)
+
+
+def _clock_variables(schedule, clocks):
+    """The extra clocks of a clock_join as ``{name: variable}``; checked against its clocks."""
+    needed = [name for name in getattr(schedule, "clock_names", ()) if name != "steps"]
+    if clocks is None:
+        clocks = {}
+    if isinstance(clocks, (list, tuple)):
+        clocks = {name: keras.Variable(0, dtype="int64", trainable=False, name=f"lrdecay_{name}") for name in clocks}
+    if not isinstance(clocks, dict):
+        raise TypeError(f"clocks must be a dict of name -> variable or a list of names, got {clocks!r}")
+    if sorted(clocks) != sorted(needed):
+        raise ValueError(f"clocks must give the clocks {needed} the schedule reads besides 'steps', got {sorted(clocks)}")
+    for name, variable in clocks.items():
+        if not hasattr(variable, "assign_add"):
+            raise TypeError(f"clocks[{name!r}] must be a variable (keras.Variable or tf.Variable), got {variable!r}")
+    return clocks
 
 
 class PlateauCallback(keras.callbacks.Callback):

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 from ._validate import check_choice, check_int, check_nonnegative, check_number, check_positive
+from .backends import MATH as _MATH
 from .schedule import Schedule, register
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "ScaleByBatch",
     "scale_lr",
     "scale_wd",
+    "ClockJoin",
+    "clock_join",
 ]
 
 RAMP_VALUES = ("samples", "tokens", "batch_size")
@@ -289,3 +292,91 @@ def scale_wd(schedule, rule="sqrt", *, base_batch, batch) -> ScaleByBatch:
     :func:`scale_lr`; the default ``"sqrt"`` is the normalized weight decay of Loshchilov &
     Hutter (AdamW: ``lambda ~ sqrt(batch)`` for a fixed number of epochs)."""
     return ScaleByBatch(schedule, rule, base_batch, batch)
+
+
+@register
+@dataclass(frozen=True, repr=False)
+class ClockJoin(Schedule):
+    """A join over clocks: ``schedules[i]`` runs on clock ``clocks[i]`` (e.g. ``"steps"``,
+    ``"samples"``, ``"tokens"``) until ``clocks[i]`` reaches ``boundaries[i]``; then the next
+    one takes over. A segment on the same clock as the boundary before it sees local time
+    ``clock - boundary`` (as in :class:`~lrdecay.Join`); on another clock it sees that clock's
+    absolute value (its plan counts from 0, warm-up included, like Megatron's
+    ``lr_decay_samples``), since where that clock stood at the switch is not known in advance.
+
+    Evaluate it with the value of each clock: ``s.at(steps=2500, tokens=1.2e10)`` (numbers,
+    NumPy, JAX, TensorFlow or torch values); the PyTorch, Keras and Optax adapters count the
+    extra clocks (``ScheduleLR.count(tokens=n)``, ``KerasSchedule(..., clocks=...)``,
+    ``lrdecay.optax.scale_by_clock_schedule``). As a plain schedule, ``s(t)`` reads every
+    clock as ``t``. When the clocks are tied by a batch ramp, :func:`on_clock` is simpler."""
+
+    kind = "clock_join"
+    matches = "warm-up in steps, decay in tokens (Megatron-DeepSpeed token-based decay)"
+
+    schedules: tuple
+    clocks: tuple
+    boundaries: tuple
+
+    def __post_init__(self):
+        schedules = tuple(self.schedules) if isinstance(self.schedules, (list, tuple)) else None
+        if not schedules or not all(isinstance(s, Schedule) for s in schedules):
+            raise TypeError(f"schedules must be a non-empty list of schedules, got {self.schedules!r}")
+        clocks = tuple(self.clocks) if isinstance(self.clocks, (list, tuple)) else None
+        if clocks is None or len(clocks) != len(schedules) or not all(isinstance(c, str) and c.isidentifier()
+                                                                       for c in clocks):
+            raise ValueError(f"clocks must name one clock per schedule ({len(schedules)}), got {self.clocks!r}")
+        boundaries = tuple(self.boundaries) if isinstance(self.boundaries, (list, tuple)) else None
+        if boundaries is None or len(boundaries) != len(schedules) - 1:
+            raise ValueError(f"boundaries must have one entry fewer than schedules ({len(schedules) - 1}), "
+                             f"got {self.boundaries!r}")
+        for i, b in enumerate(boundaries):
+            check_nonnegative(f"boundaries[{i}]", b)
+            if i and clocks[i] == clocks[i - 1] and b < boundaries[i - 1]:
+                raise ValueError(f"boundaries on one clock must not decrease, got {boundaries!r}")
+        object.__setattr__(self, "schedules", schedules)
+        object.__setattr__(self, "clocks", clocks)
+        object.__setattr__(self, "boundaries", boundaries)
+
+    @property
+    def clock_names(self) -> tuple:
+        """The clocks it reads, each once."""
+        return tuple(dict.fromkeys(self.clocks))
+
+    def at(self, **clocks):
+        """The value when each clock (by name) reads the given value."""
+        missing = [name for name in self.clock_names if name not in clocks]
+        if missing:
+            raise TypeError(f"at() needs the value of every clock {list(self.clock_names)}, missing {missing}")
+        first = clocks[self.clocks[0]]
+        if type(first) in (int, float):
+            values = {name: check_nonnegative(name, clocks[name]) for name in self.clock_names}
+            return float(self._eval_clocks(values, _MATH))
+        from .backends import get_backend
+
+        xp = get_backend(first)
+        values = {name: xp.prepare(clocks[name]) for name in self.clock_names}
+        return xp.finalize(self._eval_clocks(values, xp), values[self.clocks[0]])
+
+    def _local(self, i, values, xp):
+        value = values[self.clocks[i]]
+        if i and self.clocks[i] == self.clocks[i - 1]:
+            return xp.maximum(value - self.boundaries[i - 1], 0.0)
+        return value
+
+    def _eval_clocks(self, values, xp):
+        last = len(self.schedules) - 1
+        out = self.schedules[last]._eval(self._local(last, values, xp), xp)
+        for i in reversed(range(last)):
+            active = values[self.clocks[i]] < self.boundaries[i]
+            if xp is _MATH:
+                if active:
+                    out = self.schedules[i]._eval(self._local(i, values, xp), xp)
+                continue
+            out = xp.where(active, self.schedules[i]._eval(self._local(i, values, xp), xp), out)
+        return out
+
+    def _eval(self, t, xp):
+        return self._eval_clocks({name: t for name in self.clock_names}, xp)
+
+
+clock_join = ClockJoin

@@ -25,7 +25,8 @@ import optax
 from .schedule import Schedule
 from .spec import as_schedule
 
-__all__ = ["as_optax", "scale_by_plateau_schedule", "PlateauScheduleState", "set_plateau_factor"]
+__all__ = ["as_optax", "scale_by_plateau_schedule", "PlateauScheduleState", "set_plateau_factor",
+           "scale_by_clock_schedule", "ClockScheduleState"]
 
 
 class _OptaxSchedule:
@@ -89,3 +90,50 @@ def set_plateau_factor(state, factor):
     """``state`` (any optax state containing a :class:`PlateauScheduleState`) with the factor
     replaced, e.g. ``set_plateau_factor(state, plateau.update(val_loss))``."""
     return optax.tree_utils.tree_set(state, plateau_factor=jnp.asarray(float(factor), jnp.float32))
+
+
+_LIMB = 2**20
+
+
+class ClockScheduleState(NamedTuple):
+    count: jnp.ndarray  #: updates done so far (the ``"steps"`` clock)
+    clocks: dict  #: the other clocks so far, each as int32 ``[high, low]``: ``high * 2**20 + low``
+    learning_rate: jnp.ndarray  #: the value used by the last update
+
+
+def scale_by_clock_schedule(schedule) -> optax.GradientTransformationExtraArgs:
+    """Scale updates by ``-schedule.at(steps=count, **clocks)`` for a
+    :func:`lrdecay.clock_join` that reads other clocks than the update count (e.g. warm-up in
+    steps, decay in tokens): pass what each update consumes as extra arguments,
+    ``tx.update(grads, state, params, tokens=n)`` (as with ``optax.chain`` of
+    ``GradientTransformationExtraArgs``). Each update uses the clocks before it (optax's
+    convention); put it last in an ``optax.chain`` in place of ``optax.scale_by_learning_rate``."""
+    schedule = as_schedule(schedule, "schedule")
+    names = [name for name in getattr(schedule, "clock_names", ()) if name != "steps"]
+    if not names:
+        raise TypeError(f"schedule must be a clock_join reading clocks other than 'steps', got {schedule!r}")
+
+    def value(count, clocks):  # int32 limbs: exact counts up to 2**51 without 64-bit mode
+        totals = {name: c[0].astype(jnp.float32) * float(_LIMB) + c[1].astype(jnp.float32) for name, c in clocks.items()}
+        return schedule.at(steps=count, **totals)
+
+    def add(clock, n):
+        low = clock[1] + jnp.asarray(n, jnp.int32)
+        return jnp.stack([clock[0] + low // _LIMB, low % _LIMB])
+
+    def init(params):
+        del params
+        clocks = {name: jnp.zeros([2], jnp.int32) for name in names}
+        return ClockScheduleState(jnp.zeros([], jnp.int32), clocks, jnp.asarray(value(jnp.zeros([], jnp.int32), clocks)))
+
+    def update(updates, state, params=None, **extra_args):
+        del params
+        missing = [name for name in names if name not in extra_args]
+        if missing:
+            raise TypeError(f"update() needs the amount of each clock per update as extra arguments, missing {missing}")
+        lr = value(state.count, state.clocks)
+        updates = optax.tree_utils.tree_scale(-lr, updates)
+        clocks = {name: add(state.clocks[name], extra_args[name]) for name in names}
+        return updates, ClockScheduleState(state.count + 1, clocks, lr)
+
+    return optax.GradientTransformationExtraArgs(init, update)

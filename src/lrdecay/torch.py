@@ -91,6 +91,7 @@ class ScheduleLR(LRScheduler):
         # scheduler recorded it, else the group's current value; they are kept in our state too.
         self._bases = {name: [self._initial_value(g, name) for g in groups] for name in self._schedules}
         self._count = 0
+        self._extra_clocks = {}  # other clocks a clock_join reads, counted by count(**amounts)
         # once-per-epoch trap (clock="updates"): see _watch_clock
         self._clock_watch, self._updates_since_call, self._sparse_calls = clock == "updates", 0, False
         self._quiet_calls = self._watched_calls = 0
@@ -205,6 +206,39 @@ class ScheduleLR(LRScheduler):
         self._build_slots()
         self._apply()
 
+    def count(self, **amounts):
+        """Advance the other clocks a :func:`lrdecay.clock_join` reads (e.g.
+        ``scheduler.count(tokens=n)`` once per update, before the update's ``step()``) and
+        re-apply the values. This scheduler's own ``clock`` is the join's ``"steps"`` clock
+        (``"updates"``/``"calls"``), or its ``"samples"``/``"tokens"``."""
+        for name, n in amounts.items():
+            if name in (self.clock, "steps"):
+                raise ValueError(f"{name!r} is this scheduler's own clock: it advances with step()")
+            if isinstance(n, bool):
+                raise TypeError(f"{name} must be an int, got {n!r}")
+            try:
+                n = operator.index(n)
+            except TypeError:
+                raise TypeError(f"{name} must be an int, got {n!r}") from None
+            if n < 0:
+                raise ValueError(f"{name} must be >= 0, got {n}")
+            self._extra_clocks[name] = self._extra_clocks.get(name, 0) + n
+        self._apply()
+
+    def _evaluator(self, schedule):
+        """``t -> value`` for the clock ``t``; a clock_join reads the other clocks too."""
+        names = getattr(schedule, "clock_names", None)
+        if names is None:
+            return schedule._call
+        own = "steps" if self.clock in ("updates", "calls") else self.clock
+
+        def evaluate(t):
+            values = {name: self._extra_clocks.get(name, 0) for name in names}
+            values[own] = t
+            return schedule.at(**values)
+
+        return evaluate
+
     # -- state ----------------------------------------------------------------------------
 
     def spec(self) -> dict:
@@ -224,6 +258,7 @@ class ScheduleLR(LRScheduler):
             "format": _STATE_FORMAT,
             "spec": self.spec(),
             "clock": self._count,
+            "clocks": dict(self._extra_clocks),
             "bases": {name: [float(b) for b in values] for name, values in self._bases.items()},
             "plateau": None if self.plateau is None else self.plateau.state_dict(),
         }
@@ -269,6 +304,7 @@ class ScheduleLR(LRScheduler):
             plateau.load_state_dict(plateau_state)
         self._schedules, self.mode, self.plateau = schedules, mode, plateau
         self._bases, self._count = bases, state_dict["clock"]
+        self._extra_clocks = _check_extra_clocks(state_dict.get("clocks") or {})
         self._build_slots()
         self._apply()
 
@@ -326,7 +362,7 @@ class ScheduleLR(LRScheduler):
                 else:
                     special.append((unique[schedule], base, group, key, index, tensor, plateau, i))
         self._plain, self._special = plain, special
-        self._evaluators = [schedule._call for schedule in self._unique_schedules]  # compiled formulas
+        self._evaluators = [self._evaluator(schedule) for schedule in self._unique_schedules]  # compiled formulas
 
     def _tensor_for(self, group, key, index):
         """The 0-dim tensor to fill in place for this slot, or None to write Python floats. A
@@ -465,6 +501,7 @@ def _check_state(state, num_groups):
     count = state["clock"]
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError(f"state_dict['clock'] must be an int >= 0, got {count!r}")
+    _check_extra_clocks(state.get("clocks") or {})
     bases = state["bases"]
     if not isinstance(bases, dict):
         raise TypeError(f"state_dict['bases'] must be a dict of name -> list of numbers, got {bases!r}")
@@ -511,6 +548,14 @@ def _check_plateau_groups(plateau, num_groups, field="plateau"):
     factors = getattr(plateau, "factors", None)
     if isinstance(factors, (list, tuple)) and len(factors) not in (1, num_groups):
         raise ValueError(f"{field}: factors has {len(factors)} entries, the optimizer {num_groups} param groups")
+
+
+def _check_extra_clocks(clocks):
+    if not isinstance(clocks, dict) or not all(
+        isinstance(k, str) and type(v) is int and v >= 0 for k, v in clocks.items()
+    ):
+        raise ValueError(f"state_dict['clocks'] must map clock names to ints >= 0, got {clocks!r}")
+    return dict(clocks)
 
 
 def _check_choice(name, value, choices):

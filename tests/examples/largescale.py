@@ -1,4 +1,4 @@
-from lrdecay import batch_ramp, constant, cosine_decay, join, linear, megatron_lr, on_clock, scale_lr, scale_wd
+from lrdecay import batch_ramp, clock_join, constant, cosine_decay, join, linear, megatron_lr, on_clock, scale_lr, scale_wd
 
 _RAMP = batch_ramp(32, 256, 32, 10_000)
 
@@ -13,4 +13,9 @@ EXAMPLES = [
     scale_lr(cosine_decay(0.1, 1000), "linear", base_batch=256, batch=1024),
     scale_lr(constant(3e-4), "sqrt", base_batch=1024, batch=batch_ramp(64, 1024, 64, 100_000)),
     scale_wd(constant(0.1), base_batch=256, batch=64),
+]
+EXAMPLES += [
+    clock_join([linear(0.0, 1e-3, 2000), cosine_decay(1e-3, 1e9)], ["steps", "tokens"], [2000]),
+    clock_join([linear(0.0, 1e-3, 100), constant(1e-3), cosine_decay(1e-3, 1e6)], ["steps", "tokens", "tokens"],
+               [100, 5e5]),
 ]
