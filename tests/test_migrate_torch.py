@@ -154,6 +154,11 @@ RESUMABLE = {  # torch's scheduler, and the lrdecay schedule a user would write 
                                              [10])),
     "ChainedScheduler": (lambda o: L.ChainedScheduler([L.LinearLR(o, 0.1, 1.0, 5), L.ExponentialLR(o, 0.95)]),
                          lambda lr: lrdecay.linear(0.1 * lr, lr, 5) * lrdecay.exponential(1.0, 0.95)),
+    "CosineAnnealingWarmRestarts": (lambda o: L.CosineAnnealingWarmRestarts(o, 4, 2),
+                                    lambda lr: lrdecay.cosine_annealing_warm_restarts(lr, 4, 2)),
+    "CyclicLR": (lambda o: L.CyclicLR(o, [0.01, 0.02], [0.1, 0.2], 5, 3, cycle_momentum=False),
+                 lambda lr: lrdecay.cyclic(lr / 10, lr, 5, 3)),
+    "ConstantLR": (lambda o: L.ConstantLR(o, 0.5, 20), lambda lr: lrdecay.piecewise_constant([19], [lr / 2, lr])),
 }
 
 
