@@ -8,13 +8,15 @@ coming from an lrdecay schedule, the sweep (:func:`sweep`). ``lrdecay.torch.lr_f
 JAX/Optax, a pure train step is the ``step_fn`` (see docs/finder.md).
 
 Smoothing and stopping follow torch-lr-finder (``smooth_f``, ``diverge_th``): the running
-average ``s_i = (1 - smooth) * s_{i-1} + smooth * loss_i`` (debiased like fastai's
-``AvgSmoothLoss``, so ``s_0 = loss_0``) stops the test once ``s_i > diverge * min(s_0..s_i)``.
+average of the losses (the exponential average with weight ``smooth`` per new loss, debiased like
+fastai's ``AvgSmoothLoss``, so ``s_0 = loss_0``) stops the test once
+``s_i > diverge * min(s_0..s_i)``.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validate import check_choice, check_int, check_number, check_positive, check_range
+from .annealing import WarmupCosineDecay
 from .compose import warmup
+from .cyclic import OneCycle
 from .schedule import Schedule
 from .simple import constant
 from .spec import parse
@@ -73,7 +77,7 @@ def range_test(step_fn: Callable[[float], float], start_lr=1e-7, end_lr=10.0, nu
         raise TypeError(f"step_fn must be callable (lr -> loss), got {type(step_fn).__name__}")
     schedule = sweep(start_lr, end_lr, num_steps, mode)
     smooth = check_range("smooth", smooth, 0.0, 1.0, low_open=True)
-    if not (isinstance(diverge, (int, float)) and not isinstance(diverge, bool) and diverge > 1):
+    if not (isinstance(diverge, numbers.Real) and not isinstance(diverge, bool) and diverge > 1):
         raise ValueError(f"diverge must be a number > 1 (math.inf: never stop early), got {diverge!r}")
     rates = np.asarray(schedule(np.arange(int(num_steps))), dtype=np.float64)
     losses: list[float] = []
@@ -296,10 +300,10 @@ class RangeTestResult:
                 f"{self.steps_run} of {self.num_steps} steps (run it from a lower start_lr?)"
             )
         if kind == "one_cycle":
-            return _build("one_cycle", {"max_lr": lr, "total_steps": total_steps, **params})
+            return OneCycle(**{"max_lr": lr, "total_steps": total_steps, **params})
         defaults = {"init_value": 0.0, "peak_value": lr, "warmup_steps": max(1, total_steps // 10),
                     "decay_steps": total_steps}
-        return _build("warmup_cosine_decay", {**defaults, **params})
+        return WarmupCosineDecay(**{**defaults, **params})
 
     def _stop_text(self) -> str:
         return {"completed": "completed", "diverged": "diverged",
@@ -331,8 +335,8 @@ class RangeTestResult:
     @classmethod
     def from_dict(cls, data: dict) -> RangeTestResult:
         """The result :meth:`to_dict` wrote (suggestions are recomputed from the curve)."""
-        return cls(data["rates"], [_from_json(v) for v in data["losses"]],
-                   [_from_json(v) for v in data["smoothed"]], data["stopped"], parse(data["schedule"]),
+        return cls(data["rates"], [float(v) for v in data["losses"]],
+                   [float(v) for v in data["smoothed"]], data["stopped"], parse(data["schedule"]),
                    data["num_steps"], data["smooth"])
 
     def plot(self, path=None, *, ax=None, log_lr: bool = True, title: str | None = None,
@@ -342,6 +346,8 @@ class RangeTestResult:
         path; otherwise draws on ``ax`` (a new figure when None) and returns ``ax``."""
         from . import plot as plotting
 
+        if path is not None:
+            path = plotting._check_path(path)
         fig = None
         if ax is None:
             fig, ax = plotting.new_figure(width, height)
@@ -371,18 +377,9 @@ class RangeTestResult:
             return ax
         if fig is None:
             fig = ax.figure
-        return plotting.save(fig, plotting._check_path(path), dpi)
-
-
-def _build(kind: str, params: dict) -> Schedule:
-    from .schedule import registry
-
-    return registry()[kind](**params)
+        return plotting.save(fig, path, dpi)
 
 
 def _json_number(value: float):
     return value if math.isfinite(value) else str(value)
 
-
-def _from_json(value) -> float:
-    return float(value)
