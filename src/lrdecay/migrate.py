@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import sys
 
 from .annealing import cosine_annealing, cosine_annealing_warm_restarts, cosine_with_min_lr, tanh_decay, timm_cosine
 from .anchors import timm_poly
@@ -609,17 +610,17 @@ def from_keras(config, class_name: str | None = None) -> Schedule:
         get_config = getattr(config, "get_config", None)
         if get_config is None:
             raise TypeError(f"config must be a Keras schedule or its config dict, got {type(config).__name__}")
-        if type(config).__name__ == "KerasSchedule" and hasattr(config, "schedule"):
+        adapter = sys.modules.get(f"{__package__}.keras")  # loaded if config can be a KerasSchedule
+        if adapter is not None and isinstance(config, adapter.KerasSchedule):
             return config.schedule
         class_name = class_name or type(config).__name__
         config = get_config()
     if "class_name" in config and "config" in config:  # serialize() output
         class_name = class_name or config["class_name"]
         config = config["config"]
-    config = {k: v for k, v in config.items() if k != "name"} if class_name else config
     if class_name is None:
         class_name = _keras_class(config)
-        config = {k: v for k, v in config.items() if k != "name"}
+    config = {k: v for k, v in config.items() if k != "name"}
     if class_name not in KERAS_CLASSES:
         raise ValueError(f"class_name must be one of {', '.join(KERAS_CLASSES)}, got {class_name!r}")
     c = config
