@@ -1,10 +1,11 @@
 """Switching to lrdecay: importers that build the lrdecay schedule giving the same numbers as a
 PyTorch, Hugging Face, timm or Keras schedule.
 
-* :func:`from_torch` reads a live ``torch.optim.lr_scheduler`` object (or its ``state_dict()``,
-  with the optimizer's param groups); :func:`from_hf` takes ``transformers.get_scheduler``'s
-  arguments; :func:`from_timm` a timm scheduler object or ``create_scheduler_v2``'s arguments;
-  :func:`from_keras` a Keras schedule, its ``get_config()`` or ``serialize()`` output.
+* :func:`from_torch` reads a live ``torch.optim.lr_scheduler`` object (its ``state_dict()`` goes
+  to ``ScheduleLR.load_state_dict``, see :func:`load_torch_state`); :func:`from_hf` takes
+  ``transformers.get_scheduler``'s arguments; :func:`from_timm` a timm scheduler object or
+  ``create_scheduler_v2``'s arguments; :func:`from_keras` a Keras schedule, its ``get_config()``
+  or ``serialize()`` output.
 * Each returns absolute learning rates (a schedule of the rate, not of a factor). A torch or timm
   scheduler whose param groups have different rates gives one schedule per group (a list, which
   :class:`lrdecay.torch.ScheduleLR` takes as it is).
