@@ -328,3 +328,19 @@ def test_help_and_missing_matplotlib_hint(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "lrdecay: error: writing .png files needs matplotlib: pip install 'lrdecay[plot]' (or draw in the terminal with -t)"]
+
+
+@pytest.mark.parametrize("eps", ["1e-8", "0"])
+def test_simulate_reaches_torch_eps(tmp_path, eps):
+    metrics = [1.0] * 30  # flat: a reduction every other metric until the lr is within eps
+    (tmp_path / "m.txt").write_text("\n".join(map(str, metrics)))
+    out = ok("simulate", "constant(3e-7)", tmp_path / "m.txt", "--factor", "0.3", "--patience", "0",
+             "--cooldown", "1", "--eps", eps, "-f", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=3e-7)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.3, patience=0, cooldown=1,
+                                                           eps=float(eps))
+    for row, metric in zip(rows, metrics):
+        scheduler.step(metric)
+        assert float(row["lr"]) == pytest.approx(optimizer.param_groups[0]["lr"], rel=1e-12)
+    assert (float(rows[-1]["lr"]) > 1e-9) == (eps == "1e-8")  # eps stopped it, or it went on

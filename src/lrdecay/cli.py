@@ -584,6 +584,7 @@ def simulate(
     threshold_mode: Annotated[Optional[str], typer.Option("--threshold-mode", help="rel, abs or rel_magnitude [default: by rule].")] = None,
     cooldown: Annotated[int, typer.Option("--cooldown")] = 0,
     min_lr: Annotated[float, typer.Option("--min-lr", help="Floor on the effective rate.")] = 0.0,
+    eps: Annotated[float, typer.Option("--eps", help="torch rule: skip a reduction of eps or less.")] = 1e-8,
     rule: Annotated[str, typer.Option("--rule", help="torch or keras counting rules.")] = "torch",
     format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also plot to out.png/out.svg/out.pdf.")] = None,
@@ -602,7 +603,7 @@ def simulate(
                     f"to simulate, more than {MAX_SIMULATED_STEPS}: count the steps in larger units")
     try:
         plateau = Plateau(mode=mode, factor=factor, patience=patience, threshold=threshold,
-                          threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, rule=rule,
+                          threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=eps, rule=rule,
                           sync="none")
         # one metric interval past the last metric, so that its decision shows
         lrs = run_simulation(schedule, values, steps_per_metric, plateau=plateau,
