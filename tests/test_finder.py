@@ -319,3 +319,18 @@ def test_reachable_from_the_package():
     code = "import lrdecay; print(lrdecay.finder.range_test.__module__, 'finder' in lrdecay.__all__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["lrdecay.finder", "True"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(start=st.floats(1e-9, 1.0), ratio=st.floats(1.0001, 1e9), n=st.integers(2, 300),
+       mode=st.sampled_from(["exp", "linear"]), smooth=st.floats(0.01, 1.0), seed=st.integers(0, 2**32 - 1))
+def test_any_valid_sweep_runs_rises_and_ends_at_end_lr(start, ratio, n, mode, smooth, seed):
+    end = start * ratio
+    rng = np.random.default_rng(seed)
+    result = range_test(lambda lr: 1.0 + rng.random(), start, end, n, mode=mode, smooth=smooth, diverge=math.inf)
+    assert result.stopped == "completed" and result.steps_run == n
+    assert result.rates[0] == start and result.rates[-1] == end
+    assert (np.diff(result.rates) > 0).all()
+    assert np.isfinite(result.smoothed).all() and (result.smoothed >= 1.0 - 1e-12).all() and (result.smoothed <= 2.0 + 1e-12).all()
+    for value in result.suggestions.values():
+        assert value is None or start / 10 <= value <= end
