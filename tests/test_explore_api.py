@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -356,3 +357,12 @@ def test_checks_run_one_at_a_time_and_all_answer(base):
     for spec, (status, _, answer) in zip(specs, answers):
         assert status == 200
         assert answer["results"][0]["warnings"] == summarize(lrdecay.parse(spec), 150)[1]
+
+
+def test_docs_state_the_real_limits():
+    from lrdecay.explore import server
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "explore.md").read_text(encoding="utf-8")
+    assert f"{server.MAX_BODY // 1024} KiB" in text
+    assert f"at most {server.MAX_SPECS} schedules on at most {api.MAX_POINTS} steps each" in text
+    assert f"default {server.DEFAULT_PORT}" in text
