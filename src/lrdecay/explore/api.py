@@ -20,7 +20,7 @@ from ..schedule import Schedule, _repr, registry
 from ..spec import SpecError, _load_yaml, from_dict, parse
 from .snippets import snippets
 
-__all__ = ["MAX_POINTS", "read_spec", "spec_error", "curve", "check", "describe", "kinds", "training_steps"]
+__all__ = ["MAX_POINTS", "read_spec", "spec_error", "training_steps", "grid", "values", "check", "describe", "kinds"]
 
 #: Most points of a curve one request may ask for (per schedule).
 MAX_POINTS = 4000
@@ -79,14 +79,10 @@ def grid(start: int, stop: int, points: int) -> np.ndarray:
     return np.unique(np.linspace(start, stop, points).round().astype(np.int64))
 
 
-def curve(schedules: list[Schedule], start: int, stop: int, points: int) -> tuple[list[int], list[list]]:
-    """The steps of the window and each schedule's values there (None where not finite)."""
-    x = grid(start, stop, points)
-    series = []
-    for schedule in schedules:
-        y = np.asarray(schedule(x), dtype=np.float64)
-        series.append([v if math.isfinite(v) else None for v in y.tolist()])
-    return x.tolist(), series
+def values(schedule: Schedule, steps: np.ndarray) -> list:
+    """The schedule's values at ``steps`` (None where not finite)."""
+    y = np.asarray(schedule(steps), dtype=np.float64)
+    return [v if math.isfinite(v) else None for v in y.tolist()]
 
 
 def check(schedule: Schedule, steps: int) -> dict:

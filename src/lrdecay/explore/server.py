@@ -184,8 +184,7 @@ def curve_payload(data: dict) -> dict:
                 series.append(_failure(item))
                 continue
             try:
-                _, (y,) = api.curve([item], start, stop, points)
-                series.append({"ok": True, "y": y, **api.describe(item)})
+                series.append({"ok": True, "y": api.values(item, x), **api.describe(item)})
             except (ValueError, TypeError, ArithmeticError) as error:
                 series.append(_failure(error))
     return {"steps": steps, "start": start, "stop": stop, "x": x.tolist(), "series": series}
