@@ -151,7 +151,7 @@ class Plateau:
                              f"(expected {', '.join(_STATE_KEYS)})")
         best = state["best"]
         if best is not None:
-            best = float(check_number("Plateau state best", best))
+            best = _finite("Plateau state best", best)
         factors = state["factors"]
         if not isinstance(factors, (list, tuple)) or not factors:
             raise TypeError(f"Plateau state factors must be a non-empty list of numbers, got {factors!r}")
