@@ -213,3 +213,12 @@ def test_scaling_bad_arguments():
         scale_lr(base, base_batch=1, batch=lrdecay.constant(2.0))
     with pytest.raises(TypeError, match="schedule must be a schedule"):
         scale_lr(0.1, base_batch=1, batch=2)
+
+
+def test_large_scale_guide_runs():
+    from tests._guides import run_guide
+
+    namespace = run_guide("large-scale")
+    resumed, ramp = namespace["resumed"], namespace["ramp"]
+    assert resumed.last_epoch == ramp.tokens(310)
+    assert namespace["cooldown"].kind == "cooldown" and namespace["longer"].kind == "extend"
