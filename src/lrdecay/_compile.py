@@ -106,10 +106,10 @@ class Node:
         return _compare("|", other, self)
 
     def __neg__(self):
-        return Node("neg", (self,), self.is_float)
+        return _node("neg", (self,), self.is_float)
 
     def __abs__(self):
-        return Node("abs", (self,), self.is_float)
+        return _node("abs", (self,), self.is_float)
 
     def __lt__(self, other):
         return _compare("<", self, other)
@@ -131,6 +131,26 @@ class Node:
 
 
 _NUMBERS = (int, float)
+#: During a trace: the nodes made so far by (operation, operands), so that the same operation on
+#: the same operands is one node, computed once (e.g. the two sides of a cosine anneal share
+#: their distance to the cycle's ends).
+_made: dict | None = None
+
+
+def _node(op, args, is_float, bounds=None):
+    if _made is None:
+        return Node(op, args, is_float, bounds)
+    key = (op, *map(_key, args))
+    node = _made.get(key)
+    if node is None:
+        node = _made[key] = Node(op, args, is_float, bounds)
+    return node
+
+
+def _key(x):
+    if isinstance(x, Node):
+        return id(x)  # the node is kept alive by _made: its id is not reused during the trace
+    return (type(x), x, math.copysign(1.0, x))  # 0.0 and -0.0, 1 and 1.0 are different operands
 
 
 def _operand(x):
@@ -209,14 +229,14 @@ def _binary(op, a, b):
     if op == "**" and type(a) is float and a == 1.0:
         return 1.0
     bounds = _arithmetic_bounds(op, _bounds(a), _bounds(b)) if op in "+-*/" else None
-    return Node(op, (a, b), op == "/" or _is_float(a) or _is_float(b), bounds)
+    return _node(op, (a, b), op == "/" or _is_float(a) or _is_float(b), bounds)
 
 
 def _compare(op, a, b):
     """A comparison, or ``&``/``|`` of comparisons (bools in the math backend)."""
     a, b = _operand(a), _operand(b)
     decided = _decided(op, _bounds(a), _bounds(b))
-    return Node(op, (a, b), False) if decided is None else decided
+    return _node(op, (a, b), False) if decided is None else decided
 
 
 def _math_call(name, *args):
@@ -233,20 +253,20 @@ def _math_call(name, *args):
             return b if b_wins else a
         known = ab is not None and bb is not None
         pick = min if name == "minimum" else max
-        return Node(name, args, _is_float(a) and _is_float(b),
+        return _node(name, args, _is_float(a) and _is_float(b),
                     (pick(ab[0], bb[0]), pick(ab[1], bb[1])) if known else None)
     x, xb = args[0], bounds[0]
     if name == "abs" and xb is not None and xb[0] >= 0:
         return x
     if name == "fmod" and xb is not None and bounds[1] is not None and not isinstance(args[1], Node):
         if xb[0] >= 0 and xb[1] < args[1] < math.inf:  # fmod(x, y) is x for 0 <= x < y
-            return x if _is_float(x) else Node("*", (x, 1.0), True, xb)
+            return x if _is_float(x) else _node("*", (x, 1.0), True, xb)
     node_bounds = None
     if name in ("floor", "ceil") and xb is not None and -math.inf < xb[0] and xb[1] < math.inf:
         rounding = math.floor if name == "floor" else math.ceil
         node_bounds = (rounding(xb[0]), rounding(xb[1]))
     is_float = name not in ("floor", "ceil", "abs") or _is_float(args[0]) and name == "abs"
-    return Node(name, args, is_float, node_bounds)
+    return _node(name, args, is_float, node_bounds)
 
 
 class SymbolicBackend(Backend):
@@ -309,7 +329,7 @@ class SymbolicBackend(Backend):
         if not isinstance(condition, Node):
             return if_true if condition else if_false
         a, b = _operand(if_true), _operand(if_false)
-        return Node("where", (condition, a, b), _is_float(a) and _is_float(b))
+        return _node("where", (condition, a, b), _is_float(a) and _is_float(b))
 
     def piecewise(self, parts, boundaries, t):
         if not isinstance(t, Node):
@@ -326,8 +346,10 @@ class SymbolicBackend(Backend):
             return t
         local = t - boundaries[i - 1]
         if isinstance(local, Node) and local.op == "-" and local.bounds is not None:
+            # a node of its own (not shared with the same difference elsewhere in the formula)
             high = boundaries[i] - boundaries[i - 1] if i < len(boundaries) else math.inf
-            local.bounds = (max(0.0, local.bounds[0]), min(high, local.bounds[1]))
+            bounds = (max(0.0, local.bounds[0]), min(high, local.bounds[1]))
+            local = Node("-", local.args, local.is_float, bounds)
         return local
 
     def hashed_normal(self, t, key):
@@ -352,8 +374,13 @@ _MAX_NODES = 20_000
 def trace(schedule):
     """The expression graph of ``schedule._eval`` at a symbolic step (a :class:`Node`, or a
     number when the schedule does not depend on the step), and the step node itself."""
+    global _made
     t = Node("t", (), True, (0.0, math.inf))
-    return schedule._eval(t, SYMBOLIC), t
+    _made = {}
+    try:
+        return schedule._eval(t, SYMBOLIC), t
+    finally:
+        _made = None
 
 
 class _Emitter:
