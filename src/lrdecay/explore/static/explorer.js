@@ -295,6 +295,9 @@ function renderChart() {
     axis.append(svgElement("text", { x, y: plot.y0 + 16, "text-anchor": "middle" }, formatStep(v)));
   }
   axis.append(svgElement("text", { x: (plot.x0 + plot.x1) / 2, y: height - 4, "text-anchor": "middle" }, "step"));
+  axis.append(svgElement("text", {
+    transform: `translate(12, ${(plot.y0 + plot.y1) / 2}) rotate(-90)`, "text-anchor": "middle",
+  }, state.log ? "value (log scale)" : "value"));
   svg.append(grid, axis, svgElement("rect", {
     class: "frame", x: plot.x0, y: plot.y1, width: plot.x1 - plot.x0, height: plot.y0 - plot.y1,
   }));
