@@ -114,3 +114,42 @@ def test_bad_arguments():
         lr_find(model, x, y[:10])
     with pytest.raises(ValueError, match="num_steps must be >= 2"):
         lr_find(model, x, y, num_steps=1)
+
+
+JAX_BACKEND_CHECK = """
+import keras, numpy as np
+from lrdecay.finder import sweep
+from lrdecay.keras import lr_find
+assert keras.backend.backend() == "jax"
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+x = np.random.default_rng(0).normal(size=(256, 6)).astype("float32")
+y = x[:, :1] - 2 * x[:, 1:2]
+weights = [w.copy() for w in model.get_weights()]
+result = lr_find(model, x, y, start_lr=1e-4, end_lr=1e3, num_steps=60)
+assert result.stopped == "diverged" and result.suggestion is not None, result.summary()
+assert all((a == b).all() for a, b in zip(weights, model.get_weights()))
+assert abs(float(model.optimizer.learning_rate) - 0.01) < 1e-9 and int(model.optimizer.iterations) == 0
+model.compile(optimizer=keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)), loss="mse")
+try:
+    lr_find(model, x, y, num_steps=10)
+except ValueError as error:
+    assert "on the jax backend lr_find needs an optimizer with a float learning rate" in str(error), error
+else:
+    raise AssertionError("a schedule on the JAX backend must be refused")
+print("ok")
+"""
+
+
+def test_jax_backend_reads_the_sweep_rate():
+    """On Keras's JAX backend the train step is a pure function of the optimizer's variables: the
+    sweep's rate must be one of them (a rate read from elsewhere would be a traced constant and
+    the test would never diverge)."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", JAX_BACKEND_CHECK], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]

@@ -4,7 +4,7 @@ Every sweep step is one ``model.train_on_batch`` (one optimizer update) at the s
 Afterwards every model variable (weights, BatchNorm statistics, dropout seed states), the
 compiled metrics, every optimizer variable (iterations, moments, the learning rate) and the
 global random states (Python, NumPy, Keras's global seed generator) hold their values from
-before, and the optimizer's learning rate (a float or a ``LearningRateSchedule``) is the same.
+before, and the optimizer's learning rate (a float or, on the TensorFlow backend, a ``LearningRateSchedule``) is the same.
 """
 
 from __future__ import annotations
@@ -44,11 +44,20 @@ def lr_find(model, x, y, *, batch_size: int = 32, start_lr=1e-7, end_lr=10.0, nu
         optimizer.build(model.trainable_variables)
 
     saved = _Snapshot(model)
-    rate = keras.Variable(0.0, dtype="float32", trainable=False, name="lr_find_rate")
     learning_rate, train_function = optimizer._learning_rate, model.train_function
+    if isinstance(learning_rate, keras.Variable):
+        rate = learning_rate  # an optimizer variable: every backend reads it at each update
+    elif keras.backend.backend() == "tensorflow":
+        rate = keras.Variable(0.0, dtype="float32", trainable=False, name="lr_find_rate")
+    else:
+        raise ValueError(
+            f"on the {keras.backend.backend()} backend lr_find needs an optimizer with a float learning "
+            f"rate (got {type(learning_rate).__name__}): compile the model with one for the test"
+        )
     try:
-        optimizer._learning_rate = lambda: rate  # read at every update, whatever the original was
-        model.train_function = None  # traced again with the rate above
+        if rate is not learning_rate:
+            optimizer._learning_rate = lambda: rate  # read at every update instead of the schedule
+            model.train_function = None  # traced again with the rate above
         batches = _batches(n, batch_size, shuffle, seed)
 
         def step(lr):
@@ -72,7 +81,10 @@ def _batches(n: int, batch_size: int, shuffle: bool, seed: int):
 
 class _Snapshot:
     def __init__(self, model):
-        self.variables = list(model.variables) + list(model.metrics_variables) + list(model.optimizer.variables)
+        optimizer = model.optimizer
+        self.variables = list(model.variables) + list(model.metrics_variables) + list(optimizer.variables)
+        if isinstance(optimizer._learning_rate, keras.Variable):
+            self.variables.append(optimizer._learning_rate)
         generator = _global_seed_generator()
         if generator is not None:
             self.variables += list(generator.variables)
