@@ -53,6 +53,10 @@ def test_base_install_runs_the_command(tmp_path):
     assert png.stderr.strip() == ("lrdecay: error: writing .png files needs matplotlib: pip install "
                                   "'lrdecay[plot]' (or draw in the terminal with -t)")
     assert run("plot", "cosine_decay(0.1, 100)", "-t").returncode == 0
+    demo = run("demo", "--quick", "--out", "report")
+    assert demo.returncode == 2 and demo.stderr.strip() == (
+        "lrdecay: error: the demo report needs matplotlib and scikit-learn: pip install 'lrdecay[demo]'")
+    assert not (tmp_path / "report").exists()
 
     # only the base dependencies, and `import lrdecay` loads none of the command's
     code = ("import importlib.util as u, sys, lrdecay; "

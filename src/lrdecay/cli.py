@@ -650,6 +650,12 @@ def demo(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ):
     """Write the demo report (the seeds' figures, toy trainings, digits comparison) to a folder."""
+    import importlib.util
+
+    missing = [package for module, package in (("matplotlib", "matplotlib"), ("sklearn", "scikit-learn"))
+               if importlib.util.find_spec(module) is None]
+    if missing:
+        raise _fail(f"the demo report needs {' and '.join(missing)}: pip install 'lrdecay[demo]'")
     from .report import build
 
     index = build(out, quick=quick, progress=progress)
