@@ -55,6 +55,19 @@ EXAMPLES = {
     "timm_cosine": "timm_cosine(0.1, t_initial=200, lr_min=0.01, cycle_mul=1.5, cycle_decay=0.7, cycle_limit=3, warmup_t=50)",
     "megatron_lr": "megatron_lr(0.1, decay_steps=1000, min_lr=0.01, warmup_steps=100, decay_style='cosine')",
     "exponential_decay_with_burnin": "exponential_decay_with_burnin(0.1, decay_steps=100, decay_rate=0.8, burnin_steps=200)",
+    "timm_poly": "timm_poly(0.1, t_initial=300, power=2.0, lr_min=0.01, cycle_limit=3, warmup_t=50)",
+    "timm_noise": "timm_noise(timm_cosine(0.1, t_initial=800, lr_min=0.01), noise_range_t=[100, 700])",
+    "swalr": "swalr(0.1, swa_lr=0.02, anneal_epochs=300)",
+    "cosine_decay_warmup": "cosine_decay_warmup(0.0, decay_steps=800, warmup_target=0.1, warmup_steps=100, alpha=0.1)",
+    "megatron_wd": "megatron_wd(0.01, 0.1, wd_incr_steps=800, wd_incr_style='cosine')",
+    # large-scale training: batch ramps, clocks, scaling rules, re-planning
+    "batch_ramp": "batch_ramp(32, 256, 32, ramp_samples=50000, value='batch_size')",
+    "on_clock": "on_clock(cosine_decay(0.1, 150000), batch_ramp(32, 256, 32, ramp_samples=50000))",
+    "scale_by_batch": "scale_by_batch(cosine_decay(0.1, 800), 'sqrt', base_batch=256, "
+                      "batch=batch_ramp(32, 256, 32, ramp_samples=50000))",
+    "clock_join": "clock_join([linear(0.0, 0.1, 100), cosine_decay(0.1, 900)], clocks=['steps', 'tokens'], boundaries=[100])",
+    "extend": "extend(cosine_decay(0.1, 600), total=1000, at=300)",
+    "cooldown": "cooldown(warmup_stable_decay(0.1, 100, 1000000, 0, min_lr_ratio=0.1), step=600, length=300, shape='1-sqrt')",
     # composition
     "warmup": "warmup(cosine_decay(0.1, 800), steps=200)",
     "join": "join([constant(0.1), exponential_decay(0.1, 100, 0.5)], boundaries=[300])",
