@@ -34,6 +34,9 @@ SCHEDULERS = {
     "StepLR": lambda o: L.StepLR(o, 3, 0.5),
     "MultiStepLR": lambda o: L.MultiStepLR(o, [5, 10, 10, 20], 0.7),
     "ConstantLR": lambda o: L.ConstantLR(o, 0.25, 7),
+    "ConstantLR-0": lambda o: L.ConstantLR(o, 0.25, 0),  # torch never lifts the factor
+    "LinearLR-0": lambda o: L.LinearLR(o, 0.5, 1.0, 0),
+    "PolynomialLR-0": lambda o: L.PolynomialLR(o, 0),
     "LinearLR": lambda o: L.LinearLR(o, 0.1, 1.0, 10),
     "ExponentialLR": lambda o: L.ExponentialLR(o, 0.97),
     "PolynomialLR": lambda o: L.PolynomialLR(o, 20, 2.0),
@@ -314,9 +317,9 @@ _RANDOM = st.one_of(
     st.builds(lambda n, g: lambda o: L.StepLR(o, n, g), st.integers(1, 9), _FRACTION),
     st.builds(lambda ms, g: lambda o: L.MultiStepLR(o, ms, g), st.lists(st.integers(0, 40), max_size=5), _FRACTION),
     st.builds(lambda f, n: lambda o: L.ConstantLR(o, f, n), _FRACTION, st.integers(0, 30)),
-    st.builds(lambda a, b, n: lambda o: L.LinearLR(o, a, b, n), _FRACTION, _FRACTION, st.integers(1, 30)),
+    st.builds(lambda a, b, n: lambda o: L.LinearLR(o, a, b, n), _FRACTION, _FRACTION, st.integers(0, 30)),
     st.builds(lambda g: lambda o: L.ExponentialLR(o, g), st.floats(0.5, 1.0)),
-    st.builds(lambda n, p: lambda o: L.PolynomialLR(o, n, p), st.integers(1, 40), st.floats(0.1, 3.0)),
+    st.builds(lambda n, p: lambda o: L.PolynomialLR(o, n, p), st.integers(0, 40), st.floats(0.1, 3.0)),
     st.builds(lambda n, e: lambda o: L.CosineAnnealingLR(o, n, e), st.integers(1, 40), st.floats(0.0, 0.01)),
     st.builds(lambda n, m, e: lambda o: L.CosineAnnealingWarmRestarts(o, n, m, e), st.integers(1, 9),
               st.integers(1, 3), st.floats(0.0, 0.01)),
@@ -329,7 +332,7 @@ _RANDOM = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_RANDOM)
 def test_from_torch_matches_torch_for_random_parameters(make):
     _, optimizer = model_and_optimizer()

@@ -292,13 +292,31 @@ def _milestones(counter) -> list:
     return sorted(m for m, n in dict(counter).items() for _ in range(n))
 
 
+# With total_iters=0, torch's step() applies ConstantLR's factor (LinearLR's start_factor) at
+# step 0 and never lifts it, and PolynomialLR never decays: what a run with them really got.
+def _constant_lr(a, base, g, i):
+    if not a["total_iters"]:
+        return constant(base * a["factor"])
+    return Join((constant(base * a["factor"]), constant(base)), (a["total_iters"],))
+
+
+def _linear_lr(a, base, g, i):
+    if not a["total_iters"]:
+        return constant(base * a["start_factor"])
+    return linear(base * a["start_factor"], base * a["end_factor"], a["total_iters"])
+
+
+def _polynomial_lr(a, base, g, i):
+    return polynomial(base, a["total_iters"], a["power"]) if a["total_iters"] else constant(base)
+
+
 _TORCH_BUILDERS = {
     "StepLR": lambda a, base, g, i: step_decay(base, a["step_size"], a["gamma"]),
     "MultiStepLR": lambda a, base, g, i: multistep_decay(base, _milestones(a["milestones"]), a["gamma"]),
-    "ConstantLR": lambda a, base, g, i: Join((constant(base * a["factor"]), constant(base)), (a["total_iters"],)),
-    "LinearLR": lambda a, base, g, i: linear(base * a["start_factor"], base * a["end_factor"], a["total_iters"]),
+    "ConstantLR": _constant_lr,
+    "LinearLR": _linear_lr,
     "ExponentialLR": lambda a, base, g, i: exponential(base, a["gamma"]),
-    "PolynomialLR": lambda a, base, g, i: polynomial(base, a["total_iters"], a["power"]),
+    "PolynomialLR": _polynomial_lr,
     "CosineAnnealingLR": lambda a, base, g, i: cosine_annealing(base, a["T_max"], a["eta_min"]),
     "CosineAnnealingWarmRestarts": lambda a, base, g, i: cosine_annealing_warm_restarts(
         base, a["T_0"], a["T_mult"], a["eta_min"]),
