@@ -256,3 +256,18 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match=r"each batch must be an \(inputs, targets\) pair, got Tensor"):
         lr_find(model, opt, loss_fn, [torch.zeros(4, 8)])
     assert_identical(before, everything(model, opt))  # restored after an error too
+
+
+def test_a_tensor_learning_rate_stays_the_same_tensor():
+    """Optimizers given a 0-dim tensor lr (for torch.compile) get the sweep written into it and
+    the same tensor, with its value, back."""
+    model, _, loss_fn, data = make_problem()
+    lr = torch.tensor(0.003)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    seen = []
+    original = opt.step
+    opt.step = lambda *a, **k: (seen.append(float(opt.param_groups[0]["lr"])), original(*a, **k))[1]
+    result = lr_find(model, opt, loss_fn, data, start_lr=1e-4, end_lr=1e-2, num_steps=5, diverge=math.inf)
+    del opt.step
+    assert opt.param_groups[0]["lr"] is lr and float(lr) == pytest.approx(0.003) and lr.item() == torch.tensor(0.003).item()
+    np.testing.assert_allclose(seen, result.rates, rtol=1e-6)  # float32 tensor
