@@ -66,3 +66,13 @@ def test_find_errors_are_one_line_with_status_2(args, message, tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith(f"lrdecay: error: {message}") and result.stderr.count("\n") == 1
     assert result.stdout == ""
+
+
+def test_find_is_listed_and_documents_its_options():
+    listing = subprocess.run([sys.executable, "-m", "lrdecay", "--help"], capture_output=True, text=True, timeout=60)
+    assert "find" in listing.stdout.split()
+    result = run("--help")
+    assert result.returncode == 0
+    for option in ("--start", "--end", "--steps", "--mode", "--smooth", "--diverge", "--seed", "--total-steps",
+                   "--output", "--save", "--format", "--progress"):
+        assert option in result.stdout, option
