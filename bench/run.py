@@ -72,6 +72,7 @@ def scalar_cases():
 
     cosine = lrsched.cosine(base_lr=LR, min_lr=0.0, total_steps=TOTAL)
     return {
+        "constant (the cost of a call)": (lrdecay.constant(LR), lrsched.constant(lr=LR), 0.0),
         "cosine": (lrdecay.cosine_decay(LR, TOTAL), cosine, 1e-12),
         "exponential staircase": (lrdecay.exponential_decay(LR, DECAY_STEPS, RATE, staircase=True),
                                   lrsched.step_decay(base_lr=LR, drop=RATE, step_size=DECAY_STEPS), 1e-12),
