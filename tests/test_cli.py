@@ -253,9 +253,12 @@ def run_limited(*args, cwd=None, memory=3 * 2**30):
     (["plot", "cosine_decay(0.1, 100)", "--width", "-1"], "--width must be a positive number, got -1"),
     (["plot", "cosine_decay(0.1, 100)", "--height", "nan"], "--height must be a positive number"),
     (["plot", "cosine_decay(0.1, 100)", "-t", "--width", "5000"], "--width in the terminal must be between"),
-    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--dpi", "0"], "--dpi must be >= 1, got 0"),
-    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--dpi", "100000"], "800000 x 450000 pixels"),
-    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--width", "1e6"], "pixels"),
+    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--dpi", "0"], "--dpi must be between 10 and 2000, got 0"),
+    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--dpi", "100000"], "--dpi must be between"),
+    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--dpi", "1"], "--dpi must be between"),
+    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--dpi", "2000", "--width", "100"], "pixels, more than 40 million"),
+    (["plot", "cosine_decay(0.1, 100)", "-o", "out.png", "--width", "1e6"], "--width of an image file must be between"),
+    (["plot", "cosine_decay(0.1, 100)", "-o", "out.pdf", "--height", "0.0001"], "--height of an image file"),
 ])
 def test_huge_or_bad_sizes_are_one_line_errors(args, words, tmp_path):
     (tmp_path / "metrics.txt").write_text("1.0\n0.9\n0.8\n")

@@ -35,8 +35,9 @@ CHECK_POINTS = 1_000_000
 MAX_ROWS = 1_000_000
 #: ``simulate`` computes every step's rate: at most this many steps.
 MAX_SIMULATED_STEPS = 10_000_000
-#: Image files: at most this many pixels; terminal plots: (min, max) columns and lines.
-MAX_PIXELS = 40_000_000
+#: Image files: (min, max) inches a side and dots per inch, at most this many pixels; terminal
+#: plots: (min, max) columns and lines.
+FILE_INCHES, FILE_DPI, MAX_PIXELS = (2, 200), (10, 2000), 40_000_000
 TERMINAL_WIDTH, TERMINAL_HEIGHT = (10, 1000), (3, 500)
 
 app = typer.Typer(
@@ -382,9 +383,13 @@ def _check_size(width, height, dpi: int, terminal: bool, to_file: bool) -> None:
             if value is not None and not low <= value <= high:
                 raise _fail(f"{name} in the terminal must be between {low} and {high} {unit}, got {value:g}")
     if to_file:
-        if dpi < 1:
-            raise _fail(f"--dpi must be >= 1, got {dpi}")
+        if not FILE_DPI[0] <= dpi <= FILE_DPI[1]:
+            raise _fail(f"--dpi must be between {FILE_DPI[0]} and {FILE_DPI[1]}, got {dpi}")
         inches = (width or 8.0, height or 4.5)
+        for name, value in zip(("--width", "--height"), inches):
+            if not FILE_INCHES[0] <= value <= FILE_INCHES[1]:
+                raise _fail(f"{name} of an image file must be between {FILE_INCHES[0]} and "
+                            f"{FILE_INCHES[1]} inches, got {value:g}")
         pixels = (inches[0] * dpi, inches[1] * dpi)
         if pixels[0] * pixels[1] > MAX_PIXELS:
             raise _fail(f"--dpi {dpi} with a {inches[0]:g} x {inches[1]:g} inch figure makes "
