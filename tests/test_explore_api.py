@@ -266,17 +266,28 @@ def test_the_exported_optax_and_keras_code_build_the_schedule(capsys):
     assert math.isclose(float(rate), schedule(0), abs_tol=1e-9)
 
 
-def test_every_example_kind_has_importable_code():
+def test_every_example_kind_has_code_that_builds_it():
+    built_by_name = 0
     for name in lrdecay.registry():
         instance = example(name)
         if instance is None:
             continue
-        code = snippets(instance)["pytorch"]
-        imports = code.splitlines()[1]
+        lines = snippets(instance)["pytorch"].splitlines()
+        imports, construction = lines[1], lines[4]
+        assert construction.startswith("schedule = ")
         namespace = {}
-        exec(imports, namespace)  # every name the text uses is imported from lrdecay
-        exec(compile(f"schedule = {repr(instance)}", name, "exec"), namespace)
+        exec(compile(f"{imports}\n{construction}", name, "exec"), namespace)
         assert namespace["schedule"] == instance, name
+        built_by_name += imports.startswith("from lrdecay import ")
+    assert built_by_name >= 30  # readable code: the kinds' own names, not parse("...")
+
+
+def test_a_kind_not_exported_at_the_top_is_built_by_parse(monkeypatch):
+    monkeypatch.delattr(lrdecay, "cosine_decay")
+    schedule = lrdecay.parse("warmup(cosine_decay(0.1, 100), steps=10)")
+    lines = snippets(schedule)["optax"].splitlines()
+    assert lines[1] == "import lrdecay"
+    assert lines[4] == f"schedule = lrdecay.parse({repr(schedule)!r})"
 
 
 def test_bind_and_page_url():

@@ -1,7 +1,8 @@
 """Code to paste: a schedule wired into PyTorch, Keras or Optax, written from its ``repr``.
 
-``repr(schedule)`` is the call that builds it, with the kinds' names; every kind is a function of
-the same name at the top of ``lrdecay``, so the code imports the names the text uses.
+``repr(schedule)`` is the call that builds it, with the kinds' names; the kinds are functions of
+the same name at the top of ``lrdecay``, so the code imports the names the text uses (a kind that
+is not exported there is built with ``lrdecay.parse`` of the text instead).
 """
 
 from __future__ import annotations
@@ -15,15 +16,20 @@ __all__ = ["snippets"]
 _CALL = re.compile(r"(?<![\w.'\"])([A-Za-z_]\w*)\(")
 
 
-def _imports(text: str) -> str:
+def _construction(text: str) -> tuple[str, str]:
+    """The import line and the expression that build the schedule whose repr is ``text``."""
+    import lrdecay
+
     kinds = registry()
     names = sorted({name for name in _CALL.findall(text) if name in kinds})
-    return f"from lrdecay import {', '.join(names)}" if names else "import lrdecay"
+    if names and all(callable(getattr(lrdecay, name, None)) for name in names):
+        return f"from lrdecay import {', '.join(names)}", text
+    return "import lrdecay", f"lrdecay.parse({text!r})"
 
 
 def _program(schedule_text: str, framework: str, adapter: str, body: str) -> str:
-    return (f"import {framework}\n{_imports(schedule_text)}\n{adapter}\n\n"
-            f"schedule = {schedule_text}\n\n{body}")
+    imports, expression = _construction(schedule_text)
+    return f"import {framework}\n{imports}\n{adapter}\n\nschedule = {expression}\n\n{body}"
 
 
 def snippets(schedule: Schedule) -> dict[str, str]:
