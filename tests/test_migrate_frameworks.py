@@ -22,6 +22,9 @@ def optimizer(lr=0.1, groups=1):
 HF_CASES = [
     ("linear", 10, 100, {}),
     ("linear", 0, 100, {}),
+    ("linear", 10, 10, {}),
+    ("linear", 20, 10, {}),
+    ("cosine", 20, 10, {}),
     ("cosine", 10, 100, {}),
     ("cosine", 10, 100, {"num_cycles": 1.5}),
     ("cosine_with_restarts", 10, 100, {}),
@@ -92,6 +95,10 @@ def test_every_scheduler_type_is_covered():
     (lambda: lrdecay.from_hf("reduce_lr_on_plateau", learning_rate=0.1), ValueError, "follows a metric"),
     (lambda: lrdecay.from_hf("greedy", learning_rate=0.1), ValueError, "plateau=lrdecay.Plateau"),
     (lambda: lrdecay.from_hf("warmup_stable_decay", 10, 100, learning_rate=0.1), ValueError, "needs num_decay_steps"),
+    (lambda: lrdecay.from_hf("warmup_stable_decay", 10, 20, learning_rate=0.1, num_decay_steps=15), ValueError,
+     r"num_warmup_steps \+ num_decay_steps \(10 \+ 15\) exceed num_training_steps \(20\)"),
+    (lambda: lrdecay.from_hf("polynomial", 10, 10, learning_rate=0.1), ValueError,
+     "polynomial needs num_training_steps > num_warmup_steps, got 10 and 10"),
     (lambda: lrdecay.from_hf("warmup_stable_decay", 10, None, learning_rate=0.1, num_decay_steps=5), ValueError,
      "needs num_training_steps or num_stable_steps"),
 ])
@@ -247,3 +254,30 @@ def test_from_keras_refusals():
     from lrdecay.keras import KerasSchedule
 
     assert lrdecay.from_keras(KerasSchedule("cosine_decay(0.1, 10)")) == lrdecay.cosine_decay(0.1, 10)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_HF_RANDOM = st.one_of(
+    st.tuples(st.just("linear"), st.just({})),
+    st.tuples(st.just("cosine"), st.fixed_dictionaries({}, optional={"num_cycles": st.floats(0.25, 3.0)})),
+    st.tuples(st.just("cosine_with_restarts"), st.fixed_dictionaries({"num_cycles": st.integers(1, 5)})),
+    st.tuples(st.just("polynomial"), st.fixed_dictionaries({"power": st.floats(0.5, 3.0), "lr_end": st.floats(0, 0.01)})),
+    st.tuples(st.just("constant_with_warmup"), st.just({})),
+    st.tuples(st.just("inverse_sqrt"), st.just({})),
+    st.tuples(st.just("cosine_with_min_lr"), st.fixed_dictionaries({"min_lr_rate": st.floats(0, 0.5)})),
+    st.tuples(st.just("cosine_warmup_with_min_lr"),
+              st.fixed_dictionaries({"min_lr_rate": st.floats(0, 0.5)},
+                                    optional={"warmup_lr_rate": st.floats(0.0, 0.9)})),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_HF_RANDOM, st.integers(0, 40), st.integers(1, 100))
+def test_from_hf_matches_hugging_face_for_random_arguments(case, warmup, extra):
+    name, kwargs = case
+    total = warmup + extra  # HF's schedules assume the warm-up ends before training does
+    schedule = lrdecay.from_hf(name, warmup, total, learning_rate=0.1, **kwargs)
+    np.testing.assert_allclose(schedule(np.arange(130.0)), hf_rates(name, warmup, total, kwargs),
+                               rtol=1e-11, atol=1e-15)

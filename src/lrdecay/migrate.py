@@ -413,7 +413,9 @@ def from_hf(name, num_warmup_steps=None, num_training_steps=None, *, learning_ra
     total = _hf_count("num_training_steps", num_training_steps, name)
     if name == "linear":
         _no_kwargs(name, kwargs)
-        return _hf_warmup(linear(lr, 0.0, max(1, total - warm)), warm)
+        if total <= warm:  # HF: the warm-up, then max(0, negative) = 0
+            return Join((linear(0.0, lr, warm), constant(0.0)), (warm,)) if warm else constant(0.0)
+        return _hf_warmup(linear(lr, 0.0, total - warm), warm)
     if name == "cosine":
         _only(name, kwargs, ("num_cycles",))
         return cosine_with_min_lr(lr, warm, total, kwargs.get("num_cycles", 0.5), min_lr_rate=0.0)
@@ -434,6 +436,8 @@ def from_hf(name, num_warmup_steps=None, num_training_steps=None, *, learning_ra
     lr_end, power = kwargs.get("lr_end", 1e-7), kwargs.get("power", 1.0)
     if not lr > lr_end:
         raise ValueError(f"lr_end ({lr_end}) must be smaller than learning_rate ({lr})")
+    if not total > warm:
+        raise ValueError(f"polynomial needs num_training_steps > num_warmup_steps, got {total} and {warm}")
     return _hf_warmup(polynomial_decay(lr, total - warm, end_learning_rate=lr_end, power=power), warm)
 
 
@@ -466,6 +470,9 @@ def _hf_wsd(lr, warm, total, kwargs):
         if total is None:
             raise ValueError("warmup_stable_decay needs num_training_steps or num_stable_steps")
         stable = total - warm - decay
+        if stable < 0:
+            raise ValueError(f"warmup_stable_decay: num_warmup_steps + num_decay_steps ({warm} + {decay}) "
+                             f"exceed num_training_steps ({total})")
     extra = {"num_cycles": kwargs["num_cycles"]} if kwargs.get("num_cycles", 0.5) != 0.5 else {}
     return warmup_stable_decay(lr, warm, stable, decay, min_lr_ratio=kwargs.get("min_lr_ratio", 0.0),
                                decay_shape=kwargs.get("decay_type", "cosine"),
