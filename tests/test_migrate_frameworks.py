@@ -281,3 +281,16 @@ def test_from_hf_matches_hugging_face_for_random_arguments(case, warmup, extra):
     schedule = lrdecay.from_hf(name, warmup, total, learning_rate=0.1, **kwargs)
     np.testing.assert_allclose(schedule(np.arange(130.0)), hf_rates(name, warmup, total, kwargs),
                                rtol=1e-11, atol=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.booleans(), st.integers(1, 12), st.lists(st.integers(1, 60), max_size=4).map(sorted),
+       st.floats(0.1, 0.9), st.integers(0, 10), st.floats(0.0, 0.05), st.booleans())
+def test_from_timm_step_schedulers_for_random_arguments(multi, decay_t, milestones, rate, warmup_t, warmup_lr, prefix):
+    ts = timm_scheduler()
+    cls, decay = (ts.MultiStepLRScheduler, milestones) if multi else (ts.StepLRScheduler, decay_t)
+    scheduler = cls(optimizer(), decay_t=decay, decay_rate=rate, warmup_t=warmup_t, warmup_lr_init=warmup_lr,
+                    warmup_prefix=prefix)
+    schedule = lrdecay.from_timm(scheduler)
+    expected = timm_rates(scheduler, 80)[:, 0]
+    np.testing.assert_allclose([schedule(t) for t in range(80)], expected, rtol=1e-12, atol=1e-16)
