@@ -86,7 +86,9 @@ class BatchRamp(Schedule):
 
     def batch_size(self, consumed) -> int:
         """The global batch after ``consumed`` samples (Megatron's ``update(consumed_samples)``)."""
-        consumed = check_nonnegative("consumed", consumed)
+        return self._batch(check_nonnegative("consumed", consumed))
+
+    def _batch(self, consumed) -> int:
         if consumed > self.ramp_samples or self.end == self.start:
             return self.end
         increments = (self.end - self.start) // self.increment
@@ -98,7 +100,7 @@ class BatchRamp(Schedule):
         first_steps, first_samples, batches = [], [], []
         step, consumed = 0, 0
         while True:
-            batch = self.batch_size(consumed)
+            batch = self._batch(consumed)
             first_steps.append(step)
             first_samples.append(consumed)
             batches.append(batch)
@@ -107,9 +109,9 @@ class BatchRamp(Schedule):
             increments = (self.end - self.start) // self.increment
             threshold = (batch - self.start) // self.increment + 1  # the next increment starts here
             k = max(1, math.ceil((threshold * (self.ramp_samples / increments) - consumed) / batch))
-            while k > 1 and self.batch_size(consumed + (k - 1) * batch) != batch:
+            while k > 1 and self._batch(consumed + (k - 1) * batch) != batch:
                 k -= 1
-            while self.batch_size(consumed + k * batch) == batch:
+            while self._batch(consumed + k * batch) == batch:
                 k += 1
             step += k
             consumed += k * batch

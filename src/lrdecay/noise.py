@@ -26,6 +26,7 @@ Torch is not needed to get the same numbers: its CPU generator is a 32-bit Merse
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 from ._validate import check_choice, check_int, check_nonnegative, check_number
@@ -149,11 +150,16 @@ def _uniform53(hi, lo):
     return ((int(hi) << 32 | int(lo)) & ((1 << 53) - 1)) * 2.0**-53
 
 
+_GENERATORS = threading.local()  # one reseeded generator per thread (seeding is the cost)
+
+
 def _host_noise(noise: TimmNoise, n: int) -> float:
     """timm's ``_calculate_noise(n)``: NumPy's legacy-seeded MT19937 is torch's CPU generator."""
-    import numpy as np
-
-    words = np.random.RandomState((noise.noise_seed + n) & _MASK32)
+    np = _np()
+    words = getattr(_GENERATORS, "state", None)
+    if words is None:
+        words = _GENERATORS.state = np.random.RandomState(0)
+    words.seed((noise.noise_seed + n) & _MASK32)
 
     def draw(count):
         return words.randint(0, 2**32, size=count, dtype=np.uint64).tolist()
