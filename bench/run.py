@@ -119,26 +119,32 @@ def bench_scalar(repeats):
 # -- curves ---------------------------------------------------------------------------------
 
 
-def _restarts_numpy(t):
-    # cosine_decay_restarts(LR, FIRST): t_mul=2, m_mul=1, alpha=0, TensorFlow's formula
-    f = t / FIRST
-    cycle = np.floor(np.log(1.0 - f * (1.0 - 2.0)) / np.log(2.0))
-    length = np.power(2.0, cycle)
-    f = (f - (1.0 - length) / (1.0 - 2.0)) / length
-    f = np.where(f >= 1.0, (f - 1.0) / 2.0, f)
-    return LR * (0.5 * (1.0 + np.cos(np.pi * f)))
+def _half_cosine_numpy(done, length):
+    # (1 + cos(pi * done / length)) / 2 in lrdecay's cancellation-free form (Backend.half_cosine):
+    # sin**2 of the distance to the nearest zero of the curve near one, (1 + sin(...)) / 2 elsewhere
+    y = np.fmod(done, 2.0 * length)
+    even = np.minimum(y, 2.0 * length - y)
+    odd = np.abs(length - y)
+    near_zero = odd < 0.5 * length
+    s = np.sin(0.5 * np.pi * (np.where(near_zero, odd, length - 2.0 * even) / length))
+    return np.where(near_zero, s * s, 0.5 + 0.5 * s)
 
 
 def _cosine_numpy(t):
-    # cosine_decay(LR, TOTAL): LR * (1 + cos(pi * min(t, TOTAL) / TOTAL)) / 2 in lrdecay's
-    # cancellation-free form (Backend.half_cosine): sin**2 of the distance to the nearest zero
-    # of the curve near it, (1 + sin(...)) / 2 elsewhere
-    y = np.fmod(np.minimum(t, TOTAL), 2.0 * TOTAL)
-    even = np.minimum(y, 2.0 * TOTAL - y)
-    odd = np.abs(TOTAL - y)
-    near_zero = odd < 0.5 * TOTAL
-    s = np.sin(0.5 * np.pi * (np.where(near_zero, odd, TOTAL - 2.0 * even) / TOTAL))
-    return LR * np.where(near_zero, s * s, 0.5 + 0.5 * s)
+    # cosine_decay(LR, TOTAL)
+    return LR * _half_cosine_numpy(np.minimum(t, TOTAL), TOTAL)
+
+
+def _restarts_numpy(t):
+    # cosine_decay_restarts(LR, FIRST): t_mul=2, m_mul=1, alpha=0: TensorFlow's cycle from a
+    # logarithm, a restart step the logarithm puts at the end of the previous cycle moved on,
+    # then the cosine of the position in the cycle in steps
+    f = t / FIRST
+    cycle = np.floor(np.log(1.0 + f) / np.log(2.0))
+    length = np.power(2.0, cycle)
+    cycle = np.where((f - (length - 1.0)) / length >= 1.0, cycle + 1.0, cycle)
+    length = np.power(2.0, cycle)
+    return LR * _half_cosine_numpy(t - FIRST * (length - 1.0), FIRST * length)
 
 
 def curve_cases():
