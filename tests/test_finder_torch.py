@@ -271,3 +271,26 @@ def test_a_tensor_learning_rate_stays_the_same_tensor():
     del opt.step
     assert opt.param_groups[0]["lr"] is lr and float(lr) == pytest.approx(0.003) and lr.item() == torch.tensor(0.003).item()
     np.testing.assert_allclose(seen, result.rates, rtol=1e-6)  # float32 tensor
+
+
+def test_keep_ratios_scales_every_group_by_its_ratio():
+    model, _, loss_fn, data = make_problem()
+    opt = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1},
+                           {"params": model[4].parameters(), "lr": 0.01},
+                           {"params": model[1].parameters(), "lr": 0.05}], lr=0.1)
+    seen = []
+    original = opt.step
+    opt.step = lambda *a, **k: (seen.append([g["lr"] for g in opt.param_groups]), original(*a, **k))[1]
+    result = lr_find(model, opt, loss_fn, data, start_lr=1e-4, end_lr=1e-2, num_steps=4, keep_ratios=True,
+                     diverge=math.inf)
+    same = lr_find(model, opt, loss_fn, data, start_lr=1e-4, end_lr=1e-2, num_steps=4, diverge=math.inf)
+    del opt.step
+    rates = result.rates.tolist()
+    assert seen[:4] == [[lr, lr * (0.01 / 0.1), lr * (0.05 / 0.1)] for lr in rates]
+    assert seen[4:] == [[lr, lr, lr] for lr in same.rates.tolist()]
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01, 0.05]
+    opt.param_groups[0]["lr"] = 0.0
+    with pytest.raises(ValueError, match="keep_ratios needs the first param group's lr > 0, got 0.0"):
+        lr_find(model, opt, loss_fn, data, keep_ratios=True)
+    with pytest.raises(TypeError, match="keep_ratios must be True or False, got str 'yes'"):
+        lr_find(model, opt, loss_fn, data, keep_ratios="yes")

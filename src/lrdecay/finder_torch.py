@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
-from ._validate import check_int
+from ._validate import check_bool, check_int
 from .finder import RangeTestResult, range_test
 
 __all__ = ["lr_find"]
@@ -29,13 +29,14 @@ MAX_SKIPPED = 30
 def lr_find(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn, data: Iterable, *,
             start_lr=1e-7, end_lr=10.0, num_steps: int = 100, mode: str = "exp", smooth: float = 0.05,
             diverge: float = 5.0, accumulation_steps: int = 1, amp: torch.dtype | None = None,
-            scaler=None, device=None, progress: bool | None = None) -> RangeTestResult:
+            scaler=None, device=None, keep_ratios: bool = False, progress: bool | None = None) -> RangeTestResult:
     """Run :func:`lrdecay.finder.range_test` on ``model`` trained by ``optimizer`` and restore
     both afterwards (see the module docstring); returns the :class:`~lrdecay.finder.RangeTestResult`.
 
     ``data``: an iterable of ``(inputs, targets)`` batches (a ``DataLoader``), started again when
     it runs out; tensors are moved to ``device`` (default: the device of the model's first
-    parameter). Every param group gets the sweep's rate. ``amp``: a dtype for
+    parameter). Every param group gets the sweep's rate, or with ``keep_ratios`` the rate times
+    its lr over the first group's (the rates recorded and suggested are the first group's). ``amp``: a dtype for
     ``torch.autocast`` (``torch.bfloat16`` on CPU, ``torch.float16`` on CUDA with a ``scaler``).
     Under ``torch.distributed`` the loss is averaged over the ranks, so all ranks see the same
     curve, stop together and get the same suggestions.
@@ -50,6 +51,7 @@ def lr_find(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn, d
     if not isinstance(data, Iterable):
         raise TypeError(f"data must be an iterable of (inputs, targets) batches, got {type(data).__name__}")
     accumulation_steps = check_int("accumulation_steps", accumulation_steps, 1)
+    ratios = _group_ratios(optimizer) if check_bool("keep_ratios", keep_ratios) else [1.0] * len(optimizer.param_groups)
     if amp is not None and not (isinstance(amp, torch.dtype) and amp.is_floating_point):
         raise TypeError(f"amp must be a floating torch.dtype (torch.bfloat16, torch.float16) or None, got {amp!r}")
     if scaler is not None and not all(hasattr(scaler, a) for a in ("scale", "step", "update", "state_dict")):
@@ -62,7 +64,7 @@ def lr_find(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn, d
     hooks = _suspend_step_hooks(optimizer)
     try:
         model.train()
-        step = _Updater(model, optimizer, loss_fn, data, accumulation_steps, amp, scaler, device)
+        step = _Updater(model, optimizer, loss_fn, data, accumulation_steps, amp, scaler, device, ratios)
         return range_test(step, start_lr, end_lr, num_steps, mode, smooth, diverge, progress)
     finally:
         hooks.restore()
@@ -73,8 +75,8 @@ class _Updater:
     """``step(lr) -> loss``: one optimizer update at ``lr``, the mean loss of its micro-batches
     (averaged over the ranks under torch.distributed)."""
 
-    def __init__(self, model, optimizer, loss_fn, data, accumulation_steps, amp, scaler, device):
-        self.model, self.optimizer, self.loss_fn, self.data = model, optimizer, loss_fn, data
+    def __init__(self, model, optimizer, loss_fn, data, accumulation_steps, amp, scaler, device, ratios):
+        self.model, self.optimizer, self.loss_fn, self.data, self.ratios = model, optimizer, loss_fn, data, ratios
         self.accumulation_steps, self.amp, self.scaler, self.device = accumulation_steps, amp, scaler, device
         self.batches = iter(data)
 
@@ -101,8 +103,8 @@ class _Updater:
         return loss.float() if loss.dtype in (torch.float16, torch.bfloat16) else loss
 
     def __call__(self, lr: float) -> float:
-        for group in self.optimizer.param_groups:
-            _set_value(group, "lr", lr)
+        for group, ratio in zip(self.optimizer.param_groups, self.ratios):
+            _set_value(group, "lr", lr * ratio)
         for _ in range(MAX_SKIPPED):
             self.optimizer.zero_grad(set_to_none=True)
             loss = sum(self._micro_step() for _ in range(self.accumulation_steps)) / self.accumulation_steps
@@ -119,6 +121,14 @@ class _Updater:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         return not self.scaler.get_scale() < scale
+
+
+def _group_ratios(optimizer) -> list[float]:
+    """Each group's lr over the first group's."""
+    rates = [float(group["lr"]) for group in optimizer.param_groups]
+    if not rates[0] > 0:
+        raise ValueError(f"keep_ratios needs the first param group's lr > 0, got {rates[0]!r}")
+    return [rate / rates[0] for rate in rates]
 
 
 def _to(value, device):
