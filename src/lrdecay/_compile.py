@@ -269,6 +269,56 @@ def _math_call(name, *args):
     return _node(name, args, is_float, node_bounds)
 
 
+def _branch_bounds(condition):
+    """For ``x < c`` (``<=``, ``>``, ``>=``; ``c`` a number, ``x`` a node with bounds): ``(x,
+    bounds where true, bounds where false)``; None otherwise (or where a side is empty)."""
+    if condition.op not in ("<", "<=", ">", ">="):
+        return None
+    x, c = condition.args
+    op = condition.op
+    if not isinstance(x, Node):  # c < x is x > c
+        x, c, op = c, x, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+    if not isinstance(x, Node) or x.bounds is None or isinstance(c, Node) or type(c) not in _NUMBERS:
+        return None
+    low, high = x.bounds
+    below, above = (low, min(high, c)), (max(low, c), high)  # closed ends: true for < and <= alike
+    return (x, below, above) if op in ("<", "<=") else (x, above, below)
+
+
+def _narrow(node, x, bounds, done):
+    """``node`` rebuilt with ``x`` known to lie in ``bounds`` (the operations that this settles
+    fold away); nodes that don't depend on ``x`` are kept as they are."""
+    if not isinstance(node, Node) or bounds[0] > bounds[1]:
+        return node
+    key = id(node)
+    if key in done:
+        return done[key]
+    if node is x:  # x itself, read again, with the bounds that hold here only
+        result = Node("same", (x,), x.is_float, bounds)
+    elif node.op in ("t", "piecewise"):
+        result = node
+    else:
+        args = tuple(_narrow(a, x, bounds, done) for a in node.args)
+        if all(new is old for new, old in zip(args, node.args)):
+            result = node
+        elif node.op in _BINOPS and node.op not in "&|":
+            result = _binary(node.op, *args)
+        elif node.op in _COMPARES or node.op in "&|":
+            result = _compare(node.op, *args)
+        elif node.op == "where":  # its branches were narrowed by its own condition already
+            condition, a, b = args
+            if isinstance(condition, Node):
+                result = _node("where", args, _is_float(a) and _is_float(b))
+            else:
+                result = a if condition else b
+        elif node.op == "neg":
+            result = -args[0]
+        else:
+            result = _math_call(node.op, *args)
+    done[key] = result
+    return result
+
+
 class SymbolicBackend(Backend):
     """Records what a formula does to a symbolic step (see the module docstring)."""
 
@@ -329,6 +379,12 @@ class SymbolicBackend(Backend):
         if not isinstance(condition, Node):
             return if_true if condition else if_false
         a, b = _operand(if_true), _operand(if_false)
+        # each branch runs only where the condition is (or isn't) true: what that says of the
+        # compared value may settle more of the branch (a one-cycle phase knows its range)
+        narrowed = _branch_bounds(condition)
+        if narrowed is not None:
+            x, when_true, when_false = narrowed
+            a, b = _narrow(a, x, when_true, {}), _narrow(b, x, when_false, {})
         return _node("where", (condition, a, b), _is_float(a) and _is_float(b))
 
     def piecewise(self, parts, boundaries, t):
@@ -441,6 +497,8 @@ class _Emitter:
             return ast.Compare(left, [_COMPARES[op]()], [self.emit(args[1], bound)])
         if op == "neg":
             return ast.UnaryOp(ast.USub(), self.emit(args[0], bound))
+        if op == "same":
+            return self.emit(args[0], bound)
         if op == "where":
             test = self.emit(args[0], bound)
             body = self.emit(args[1], set(bound))
