@@ -83,8 +83,10 @@ TORCH = [
      "cooldown, min_lr, eps))`, or a plateau on any schedule", "metric",
      "same counting rules ([plateau.md](plateau.md))", None),
     ("swa_utils.SWALR(optimizer, swa_lr, anneal_epochs=10, anneal_strategy='cos')",
-     "`swalr(lr, swa_lr, anneal_epochs, anneal_strategy)`, or `swalr.after(schedule, swa_start, swa_lr)`", "calls",
-     "same; `from_torch` refuses the object (the rate it anneals from is not in its state)", None),
+     "`swalr(lr, swa_lr, anneal_epochs, anneal_strategy)` (`lr`: the rate when SWALR took over), or "
+     "`swalr.after(schedule, swa_start, swa_lr)`", "calls",
+     "same; torch recovers the starting rate from the current one at every step, `from_torch` does it once",
+     "SWALR(optimizer, swa_lr=0.01, anneal_epochs=5)"),
 ]
 
 HF = [

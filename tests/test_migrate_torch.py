@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from torch.optim import lr_scheduler as L
+from torch.optim.swa_utils import SWALR
 
 import lrdecay
 from lrdecay.torch import ScheduleLR
@@ -51,6 +52,8 @@ SCHEDULERS = {
         o, [L.LinearLR(o, 0.1, 1.0, 5), L.CosineAnnealingLR(o, 30), L.StepLR(o, 4)], [5, 20]),
     "ChainedScheduler": lambda o: L.ChainedScheduler(
         [L.ConstantLR(o, 0.5, 4), L.ExponentialLR(o, 0.9), L.StepLR(o, 5, 0.5)]),
+    "SWALR": lambda o: SWALR(o, swa_lr=0.01, anneal_epochs=12),
+    "SWALR-linear-0": lambda o: SWALR(o, swa_lr=0.01, anneal_epochs=0, anneal_strategy="linear"),
 }
 
 
@@ -71,7 +74,8 @@ def test_from_torch_gives_torch_rates(name, groups):
     scheduler = SCHEDULERS[name](optimizer)
     schedule = lrdecay.from_torch(scheduler)
     per_group = schedule if isinstance(schedule, list) else [schedule] * groups
-    assert isinstance(schedule, list) == (groups == 2 and name not in ("CyclicLR", "CyclicLR-exp_range", "OneCycleLR-linear-3"))
+    same = ("CyclicLR", "CyclicLR-exp_range", "OneCycleLR-linear-3", "SWALR-linear-0")
+    assert isinstance(schedule, list) == (groups == 2 and name not in same)
     assert [lrdecay.from_torch(scheduler, group=i) for i in range(groups)] == per_group
     for s in per_group:
         assert lrdecay.parse(repr(s)) == s  # a spec like any other
@@ -122,7 +126,7 @@ def test_from_torch_group_argument():
             lrdecay.from_torch(scheduler, group=bad)
 
 
-@pytest.mark.parametrize("name", ["OneCycleLR", "CyclicLR", "SequentialLR", "CosineAnnealingWarmRestarts"])
+@pytest.mark.parametrize("name", ["OneCycleLR", "CyclicLR", "SequentialLR", "CosineAnnealingWarmRestarts", "SWALR"])
 def test_schedulelr_from_torch_takes_over_mid_run(name):
     """Half the run with torch's scheduler, then ScheduleLR.from_torch on the same optimizer: the
     rates (and OneCycleLR/CyclicLR's momentum) continue as torch's would."""
@@ -162,6 +166,7 @@ RESUMABLE = {  # torch's scheduler, and the lrdecay schedule a user would write 
     "CyclicLR": (lambda o: L.CyclicLR(o, [0.01, 0.02], [0.1, 0.2], 5, 3, cycle_momentum=False),
                  lambda lr: lrdecay.cyclic(lr / 10, lr, 5, 3)),
     "ConstantLR": (lambda o: L.ConstantLR(o, 0.5, 20), lambda lr: lrdecay.piecewise_constant([19], [lr / 2, lr])),
+    "SWALR": (lambda o: SWALR(o, 0.01, anneal_epochs=30), lambda lr: lrdecay.swalr(lr, 0.01, 30)),
 }
 
 

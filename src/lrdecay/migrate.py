@@ -29,7 +29,7 @@ import numbers
 import sys
 
 from .annealing import cosine_annealing, cosine_annealing_warm_restarts, cosine_with_min_lr, tanh_decay, timm_cosine
-from .anchors import timm_poly
+from .anchors import swalr, timm_poly
 from .compose import Cycle, Join, Shift, Warmup
 from .cosine import cosine_decay, cosine_decay_restarts
 from .cyclic import cyclic, one_cycle
@@ -59,7 +59,8 @@ _MULTIPLICATIVE = ("StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "Exponenti
 
 def from_torch(scheduler, group: int | None = None):
     """The lrdecay schedule that gives ``scheduler``'s learning rates, a live
-    ``torch.optim.lr_scheduler`` object (SequentialLR and ChainedScheduler included).
+    ``torch.optim.lr_scheduler`` object (SequentialLR and ChainedScheduler included) or
+    ``torch.optim.swa_utils.SWALR``.
 
     ``schedule(n)`` is the rate after ``n`` calls of ``scheduler.step()``: use it with
     ``ScheduleLR(optimizer, schedule, clock="calls")``. Returns one schedule when every param
@@ -135,7 +136,7 @@ _TORCH_KEYS = [
     ("PolynomialLR", {"total_iters", "power"}),
     ("MultiStepLR", {"milestones", "gamma"}),
     ("StepLR", {"step_size", "gamma"}),
-    ("SWALR", {"anneal_epochs", "anneal_strategy"}),
+    ("SWALR", {"anneal_epochs", "_anneal_strategy", "_step_count"}),
     ("LambdaLR", {"lr_lambdas"}),
     ("ExponentialLR", {"gamma"}),
 ]
@@ -310,6 +311,19 @@ def _polynomial_lr(a, base, g, i):
     return polynomial(base, a["total_iters"], a["power"]) if a["total_iters"] else constant(base)
 
 
+def _swalr(a, base, g, i):
+    """SWALR anneals from the rate the group had when it took over (``start``); torch doesn't keep
+    it but recovers it from the current rate at each step, and so does this: ``lr = swa_lr * c +
+    start * (1 - c)`` at the scheduler's step."""
+    step = a["_step_count"] - 1
+    epochs = a["anneal_epochs"]
+    t = 1.0 if epochs == 0 else min(1.0, max(0, step) / max(1, epochs))
+    c = t if a["_anneal_strategy"] == "linear" else (1 - math.cos(math.pi * t)) / 2
+    lr, swa = float(a["_last_lr"][i]), float(g["swa_lr"])  # the rate torch set at that step
+    start = swa if c == 1 else (lr - c * swa) / (1 - c)
+    return swalr(start, swa, epochs, a["_anneal_strategy"])
+
+
 _TORCH_BUILDERS = {
     "StepLR": lambda a, base, g, i: step_decay(base, a["step_size"], a["gamma"]),
     "MultiStepLR": lambda a, base, g, i: multistep_decay(base, _milestones(a["milestones"]), a["gamma"]),
@@ -322,6 +336,7 @@ _TORCH_BUILDERS = {
         base, a["T_0"], a["T_mult"], a["eta_min"]),
     "OneCycleLR": _one_cycle,
     "CyclicLR": _cyclic,
+    "SWALR": _swalr,
 }
 
 _TORCH_REFUSALS = {
@@ -332,9 +347,6 @@ _TORCH_REFUSALS = {
     "ReduceLROnPlateau": "ReduceLROnPlateau follows a metric, not the step: use "
                          "ScheduleLR(optimizer, lrdecay.constant(lr), plateau=lrdecay.Plateau(mode=..., "
                          "factor=..., patience=...)) with torch's arguments (see docs/plateau.md)",
-    "SWALR": "SWALR starts from the rate the group had when it took over, which its state doesn't "
-             "hold: use lrdecay.swalr(start, swa_lr, anneal_epochs, anneal_strategy) or "
-             "swalr.after(schedule, swa_start, swa_lr)",
 }
 
 
