@@ -174,6 +174,15 @@ def test_swalr_matches_torch(anneal_epochs, strategy):
     assert ours(10**9) == 0.01
 
 
+def test_swalr_far_out_matches_torch():
+    from torch.optim.swa_utils import SWALR
+
+    trace = torch_trace(lambda o: SWALR(o, swa_lr=0.013, anneal_epochs=37), lr=0.1, steps=3000)
+    ours = swalr(0.1, 0.013, 37)
+    steps = np.array([36, 37, 38, 100, 2999, 3000])
+    assert_rel(ours(steps.astype(np.float64)), trace["lr"][steps], 1e-14, repr(ours))
+
+
 def test_swalr_after_anneals_from_the_current_rate():
     """torch's recipe: a main scheduler until swa_start, then SWALR.step() (which anneals from the
     rate the group has then)."""
