@@ -68,7 +68,8 @@ def interpolate_pieces(t, xp, kind: str, init_value, boundaries, scales):
     out = values[-1]
     for i in reversed(range(len(boundaries))):
         length = max(bounds[i + 1] - bounds[i], 1)
-        out = xp.where(t < bounds[i + 1], anneal(kind, values[i], values[i + 1], t - bounds[i], length, xp), out)
+        done = xp.clip(t - bounds[i], 0.0, length)  # the same where the piece is used; no overflow elsewhere
+        out = xp.where(t < bounds[i + 1], anneal(kind, values[i], values[i + 1], done, length, xp), out)
     return out
 
 
