@@ -364,9 +364,14 @@ class NumpyBackend(Backend):
         known = self._known_sorted()
         flat = t if t.ndim == 1 else t.reshape(-1)
         if self._is_sorted(flat, known):
-            cuts = [0, *np.searchsorted(flat, np.asarray(boundaries, dtype=np.float64)).tolist(), flat.size]
-            active = [i for i in range(len(parts)) if cuts[i] < cuts[i + 1]]
-            if len(active) == 1:  # one segment holds every step (most blocks of a curve): no copy
+            # the segments of the first and last steps: the same one for most blocks of a curve
+            first = bisect.bisect_right(boundaries, flat[0]) if flat.size else 0
+            if flat.size and first == bisect.bisect_right(boundaries, flat[-1]):
+                active = [first]
+            else:
+                cuts = [0, *np.searchsorted(flat, np.asarray(boundaries, dtype=np.float64)).tolist(), flat.size]
+                active = [i for i in range(len(parts)) if cuts[i] < cuts[i + 1]]
+            if len(active) == 1:  # one segment holds every step: no copy
                 i = active[0]
                 local = flat - boundaries[i - 1] if i else flat
                 known.append(local)
