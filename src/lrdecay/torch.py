@@ -408,7 +408,7 @@ class ScheduleLR(LRScheduler):
             raise ValueError("metrics given but this ScheduleLR has no plateau")
         # each group's un-factored lr: torch's eps and min_lr tests are made per group
         factor_mode = self.mode == "factor"
-        values = [None if s is None else s(self._count) * (base if factor_mode else 1.0)
+        values = [None if s is None else self._evaluator(s)(self._count) * (base if factor_mode else 1.0)
                   for s, base in zip(self._schedules["lr"], self._bases["lr"])]
         return self.plateau.update(metric, value=values)
 
