@@ -227,6 +227,29 @@ def test_torch_state_with_another_schedule_is_refused_unless_told():
     assert own.get_last_lr() == [0.05] and own.spec()["schedules"]["lr"] == [lrdecay.step_decay(0.1, 7, 0.5).to_dict()]
 
 
+def test_a_hugging_face_run_resumes_with_use_new():
+    """An HF scheduler's state holds no readable lambda: refused unless on_mismatch='use_new',
+    which keeps the ScheduleLR's schedule (from_hf's) and takes HF's step count."""
+    transformers = pytest.importorskip("transformers")
+    _, optimizer = model_and_optimizer()
+    scheduler = transformers.get_scheduler("cosine", optimizer, 10, 100)
+    for _ in range(23):
+        optimizer.step(), scheduler.step()
+    state = saved({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()})
+    expected = torch_rates(scheduler, 30)[:, 0]
+    _, twin = model_and_optimizer()
+    twin.load_state_dict(state["optimizer"])
+    resumed = ScheduleLR(twin, lrdecay.from_hf("cosine", 10, 100, learning_rate=0.1))
+    with pytest.raises(ValueError, match="LambdaLR holds a Python function.*pass on_mismatch='use_new'"):
+        resumed.load_state_dict(state["scheduler"])
+    resumed.load_state_dict(state["scheduler"], on_mismatch="use_new")
+    got = []
+    for _ in range(30):
+        got.append(resumed.get_last_lr()[0])
+        twin.step()
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+
+
 def test_torch_state_in_factor_mode_and_bad_states():
     _, optimizer = model_and_optimizer(2)
     scheduler = L.ExponentialLR(optimizer, 0.9)

@@ -168,14 +168,20 @@ def load_torch_state(scheduler, state: dict, on_mismatch: str) -> None:
     ``"use_saved"`` (adopt torch's schedules) or ``"use_new"`` (keep these, take the count)."""
     name = torch_state_class(state)
     groups = scheduler.optimizer.param_groups
-    expected = torch_state_schedules(state, groups)
+    try:
+        expected = torch_state_schedules(state, groups)
+    except _Unsupported as error:  # e.g. a LambdaLR: nothing to check against
+        if on_mismatch != "use_new":
+            raise _Unsupported(f"{error}; to resume with this ScheduleLR's schedule at torch's step, pass "
+                               "on_mismatch='use_new'") from None
+        expected = None
     count = _state_first(state, "last_epoch")
     if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
         raise ValueError(f"state_dict['last_epoch'] must be an int >= 0, got {count!r}")
     bases = [float(b) for b in _state_first(state, "base_lrs")]
     factor = scheduler.mode == "factor"
     own = scheduler._schedules["lr"]
-    for i, (mine, theirs) in enumerate(zip(own, expected)):
+    for i, (mine, theirs) in enumerate(zip(own, expected or ())):
         rates = None if mine is None else (mine * bases[i] if factor else mine)
         if _same_rates(rates, theirs, int(count)):
             continue
