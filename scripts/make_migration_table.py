@@ -349,7 +349,9 @@ def render() -> str:
     section("Hugging Face (`transformers.get_scheduler`)",
             "`W` = `num_warmup_steps`, `N` = `num_training_steps`; run on optimizer updates "
             "(`clock=\"updates\"`). `lrdecay.from_hf` accepts every `SchedulerType`; Hugging Face's "
-            "schedulers are `LambdaLR`s, which `from_torch` also reads.",
+            "schedulers are `LambdaLR`s, which `from_torch` also reads. Their `state_dict()` holds no "
+            "readable function: a run resumes with `ScheduleLR(optimizer, from_hf(...))."
+            "load_state_dict(state, on_mismatch=\"use_new\")` (the step count is taken as it is).",
             "| name | lrdecay | numbers |",
             [(f"`{s}`", _code(c), n) for s, c, n, _ in HF], "hf")
     section("Keras (`keras.optimizers.schedules`)",
