@@ -105,11 +105,13 @@ class SWALR(Schedule):
         return Join((schedule, swa), (swa_start,))
 
     def _eval(self, t, xp):
-        p = xp.minimum(t / max(1, self.anneal_epochs), 1.0)
-        if self.anneal_epochs == 0:
-            p = 1.0 + 0.0 * t
-        a = p if self.anneal_strategy == "linear" else 0.5 - 0.5 * xp.cos(xp.pi * p)
-        return self.swa_lr * a + self.start * (1.0 - a)
+        length = max(1, self.anneal_epochs)  # p = done / length = min(t / max(1, E), 1); 1 when E = 0
+        done = xp.minimum(t, length) if self.anneal_epochs else 1.0 + 0.0 * t
+        if self.anneal_strategy == "linear":
+            p = done / length
+            return self.swa_lr * p + self.start * (1.0 - p)
+        # (1 - cos(pi p)) / 2 and its complement, each without cancellation (Backend.half_cosine)
+        return self.swa_lr * xp.half_cosine(done, length, rising=True) + self.start * xp.half_cosine(done, length)
 
     @property
     def duration(self):
