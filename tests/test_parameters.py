@@ -97,6 +97,13 @@ def test_float32_parameters_keep_their_exact_value():
     assert all(type(v) is float for phase in one_cycle._plan for v in phase[2:])
 
 
+def test_numpy_arrays_of_boundaries_are_stored_as_tuples():
+    join = lrdecay.join([constant(0.1), constant(0.01), constant(0.001)], np.array([10, 20]))
+    assert join.boundaries == (10, 20) and all(type(b) is int for b in join.boundaries)
+    piecewise = lrdecay.piecewise_constant(np.array([5.0, 9.0]), np.array([1.0, 0.5, 0.25], dtype=np.float32))
+    assert lrdecay.parse(repr(piecewise)) == piecewise and type(piecewise.values[0]) is float
+
+
 def test_numpy_booleans_and_strings_are_accepted_as_python_values():
     schedule = lrdecay.exponential_decay(0.1, 10, 0.5, staircase=np.bool_(True))
     assert schedule.staircase is True

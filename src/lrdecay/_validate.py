@@ -34,7 +34,7 @@ _PLAIN = (int, float, bool, str, type(None))
 def plain_value(name: str, value):
     """``value`` as the Python value a spec can hold: NumPy scalars (``np.int64``, ``np.float32``,
     ``np.bool_``, ``np.str_``) and other numbers become Python ints, floats, bools and strings,
-    lists and tuples become tuples of plain values; anything else (schedules, dicts, values of
+    lists, tuples and 1-d NumPy arrays become tuples of plain values; anything else (schedules, dicts, values of
     the wrong kind, which the checks then refuse) is returned as it is. An integer too large for
     a float is refused here: ``ValueError`` naming ``name``."""
     kind = type(value)
@@ -45,8 +45,11 @@ def plain_value(name: str, value):
     if isinstance(value, (list, tuple)):
         return tuple(plain_value(f"{name}[{i}]", v) for i, v in enumerate(value))
     numpy = sys.modules.get("numpy")
-    if numpy is not None and isinstance(value, numpy.generic) and value.dtype.kind in "biufU":
-        return plain_value(name, value.item())
+    if numpy is not None and isinstance(value, (numpy.generic, numpy.ndarray)) and value.dtype.kind in "biufU":
+        if value.ndim == 1:  # boundaries=np.array([...]): a tuple, like a list
+            return tuple(plain_value(f"{name}[{i}]", v) for i, v in enumerate(value))
+        if value.ndim == 0:
+            return plain_value(name, value.item())
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return plain_value(name, int(value))
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
