@@ -316,3 +316,37 @@ def test_every_cosine_kind_is_covered():
     assert cosine_kinds > {"cosine_decay", "timm_cosine", "one_cycle"}
     missing = cosine_kinds - kinds - NOT_COSINE
     assert not missing, missing
+
+
+# -- the helpers themselves -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", [1.0, 3.0, 7.0, 100.0, 1000.0, 12345.0, 2.0**20 + 1])
+def test_half_cosine_is_exact_on_whole_steps_of_every_period(length):
+    from lrdecay.backends import MATH, numpy_backend
+
+    n = int(length)
+    steps = sorted({0, 1, 2, *range(0, 4 * n + 1, max(1, n // 40)), *(k * n + d for k in range(1, 4) for d in (-2, -1, 1, 2))})
+    done = np.array([s for s in steps if s >= 0], dtype=np.float64)
+    for rising in (False, True):
+        vector = numpy_backend().half_cosine(done, length, rising=rising)
+        with mpmath.workdps(50):
+            for d, value in zip(done, vector):
+                exact = (1 + (-1 if rising else 1) * mpmath.cos(mpmath.pi * mpf(d) / length)) / 2
+                for ours in (value, MATH.half_cosine(float(d), length, rising=rising), MATH.half_cosine(-float(d), length, rising=rising)):
+                    assert abs(mpf(float(ours)) - exact) <= 1e-15 * exact, (d, length, rising, ours)
+    assert MATH.half_cosine(length / 2, length) == 0.5 and MATH.half_cosine(0.0, length) == 1.0
+    assert MATH.half_cosine(length, length) == 0.0 and MATH.half_cosine(0.0, length, rising=True) == 0.0
+
+
+def test_one_minus_pow_keeps_its_digits_near_both_ends():
+    from lrdecay.backends import MATH, numpy_backend
+
+    xs = [0.0, 1e-300, 0.25, 0.5, 0.75, 1 - 2**-40, 1.0]
+    for exponent in (0.0, 1e-6, 0.5, 1.0, 2.0, 7.5):
+        vector = numpy_backend().one_minus_pow(np.array(xs), np.array([1.0 - x for x in xs]), exponent)
+        with mpmath.workdps(50):
+            for x, value in zip(xs, vector):
+                exact = 1 - mpf(x) ** exponent if (x or exponent) else mpf(0)
+                for ours in (value, MATH.one_minus_pow(x, 1.0 - x, exponent)):
+                    assert abs(mpf(float(ours)) - exact) <= 1e-15 * abs(exact), (x, exponent, ours, exact)
