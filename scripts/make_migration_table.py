@@ -80,7 +80,8 @@ TORCH = [
     ("ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience=10, threshold=1e-4, threshold_mode='rel', "
      "cooldown=0, min_lr=0, eps=1e-8)",
      "`ScheduleLR(optimizer, constant(lr), plateau=Plateau(mode, factor, patience, threshold, threshold_mode, "
-     "cooldown, min_lr, eps))`, or a plateau on any schedule", "metric",
+     "cooldown, min_lr, eps))`, or a plateau on any schedule; `ScheduleLR.from_torch(scheduler)` carries a "
+     "running one on (`lrdecay.migrate.plateau_from_torch`)", "metric",
      "same counting rules ([plateau.md](plateau.md))", None),
     ("swa_utils.SWALR(optimizer, swa_lr, anneal_epochs=10, anneal_strategy='cos')",
      "`swalr(lr, swa_lr, anneal_epochs, anneal_strategy)` (`lr`: the rate when SWALR took over), or "

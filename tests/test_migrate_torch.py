@@ -396,3 +396,36 @@ def test_a_torch_run_stepped_per_batch_resumes_on_the_update_clock():
         got.append(resumed.get_last_lr()[0])
         train_step(twin_model, twin, step)
     np.testing.assert_allclose(got, expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(factor=0.5, patience=2, cooldown=1, min_lr=[0.01, 0.02]),
+    dict(mode="max", factor=0.3, patience=1, threshold=0.05, threshold_mode="abs"),
+    dict(factor=0.9, patience=0, min_lr=0.06, eps=0.004),
+])
+def test_reduce_on_plateau_is_carried_on(kwargs):
+    """ReduceLROnPlateau half-way through a metric trace, then ScheduleLR.from_torch: the same
+    rates as torch's for the rest of the trace (counters, cooldown, min_lr, eps carried over)."""
+    rng = np.random.default_rng(0)
+    metrics = list(np.cumsum(rng.normal(0.0, 0.05, 60)) + 1.0)
+    rates = []
+    for switch in (None, 25):
+        _, optimizer = model_and_optimizer(2)
+        scheduler = L.ReduceLROnPlateau(optimizer, **kwargs)
+        run = []
+        for i, metric in enumerate(metrics):
+            if i == switch:
+                scheduler = ScheduleLR.from_torch(scheduler)
+                assert scheduler.plateau.sync == "none"
+            optimizer.step()
+            scheduler.step(metric)
+            run.append(scheduler.get_last_lr())
+        rates.append(run)
+    np.testing.assert_allclose(rates[1], rates[0], rtol=1e-14)
+    assert len({tuple(r) for r in rates[0]}) > 2  # the trace did reduce
+
+
+def test_plateau_from_torch_bad_input():
+    _, optimizer = model_and_optimizer()
+    with pytest.raises(TypeError, match="must be a torch ReduceLROnPlateau, got StepLR"):
+        lrdecay.migrate.plateau_from_torch(L.StepLR(optimizer, 3))

@@ -39,7 +39,7 @@ from .schedule import Schedule
 from .simple import constant, exponential, linear, multistep_decay, polynomial, step_decay
 from .transformer import inverse_sqrt, warmup_stable_decay
 
-__all__ = ["from_torch", "from_hf", "from_timm", "from_keras", "torch_hyperparams"]
+__all__ = ["from_torch", "from_hf", "from_timm", "from_keras", "plateau_from_torch", "torch_hyperparams"]
 
 
 class _Unsupported(ValueError):
@@ -81,6 +81,44 @@ def from_torch(scheduler, group: int | None = None):
             raise ValueError(f"group must be an int in [0, {len(groups)}), got {group!r}")
         return schedules[int(group)]
     return _same_for_all(schedules)
+
+
+def takeover_arguments(scheduler) -> dict:
+    """``ScheduleLR``'s arguments that continue the live torch ``scheduler``: ``schedule``,
+    ``hyperparams`` (OneCycleLR/CyclicLR momentum) or, for a ReduceLROnPlateau, the current rates
+    and a ``plateau`` (see :func:`plateau_from_torch`)."""
+    if _torch_class(scheduler) == "ReduceLROnPlateau":
+        schedules, plateau = plateau_from_torch(scheduler)
+        return {"schedule": schedules, "plateau": plateau}
+    return {"schedule": from_torch(scheduler), "hyperparams": torch_hyperparams(scheduler) or None}
+
+
+def plateau_from_torch(scheduler) -> tuple:
+    """``(schedules, plateau)`` that carry on a torch ``ReduceLROnPlateau``: each group's current
+    rate as a constant, and an :class:`lrdecay.Plateau` with torch's rule, arguments and
+    counters (best, bad epochs, cooldown), not synchronized across processes (as torch's).
+    Reducing the current rate gives what torch's reductions of it give: ``max(lr * factor,
+    min_lr)`` when that lowers it by more than ``eps``."""
+    from .plateau import Plateau
+
+    if _torch_class(scheduler) != "ReduceLROnPlateau":
+        raise TypeError(f"scheduler must be a torch ReduceLROnPlateau, got {type(scheduler).__name__}")
+    groups = scheduler.optimizer.param_groups
+    min_lrs = list(scheduler.min_lrs)
+    plateau = Plateau(mode=scheduler.mode, factor=scheduler.factor, patience=scheduler.patience,
+                      threshold=scheduler.threshold, threshold_mode=scheduler.threshold_mode,
+                      cooldown=scheduler.cooldown, eps=scheduler.eps, rule="torch", sync="none",
+                      min_lr=min_lrs[0] if len(set(min_lrs)) == 1 else tuple(min_lrs))
+    best = float(scheduler.best)
+    plateau.load_state_dict({
+        "best": best if math.isfinite(best) else None,
+        "num_bad_epochs": int(scheduler.num_bad_epochs),
+        "cooldown_counter": int(scheduler.cooldown_counter),
+        "factors": [1.0] * plateau.num_groups,
+        "num_reductions": 0,
+        "num_metrics": int(scheduler.last_epoch),
+    })
+    return _same_for_all([constant(float(g["lr"])) for g in groups]), plateau
 
 
 def torch_hyperparams(scheduler) -> dict:
@@ -350,9 +388,9 @@ _TORCH_REFUSALS = {
                 "schedule (the rate, or a factor with ScheduleLR(mode='factor')), see docs/migration.md",
     "MultiplicativeLR": "MultiplicativeLR holds a Python function lrdecay can't read; write the product "
                         "of its factors as an lrdecay schedule, see docs/migration.md",
-    "ReduceLROnPlateau": "ReduceLROnPlateau follows a metric, not the step: use "
-                         "ScheduleLR(optimizer, lrdecay.constant(lr), plateau=lrdecay.Plateau(mode=..., "
-                         "factor=..., patience=...)) with torch's arguments (see docs/plateau.md)",
+    "ReduceLROnPlateau": "ReduceLROnPlateau follows a metric, not the step: ScheduleLR.from_torch(scheduler) "
+                         "carries it on, or write ScheduleLR(optimizer, lrdecay.constant(lr), "
+                         "plateau=lrdecay.Plateau(...)) with torch's arguments (see docs/plateau.md)",
 }
 
 

@@ -104,11 +104,13 @@ class ScheduleLR(LRScheduler):
         """The ScheduleLR that takes over from ``scheduler`` (a live torch scheduler) on its
         optimizer, at the same step and with the same rates: :func:`lrdecay.from_torch`'s
         schedule, the momentum curves of OneCycleLR/CyclicLR, and ``clock="calls"`` (torch's
-        convention) unless ``kwargs`` say otherwise. Stop stepping ``scheduler`` afterwards."""
-        from .migrate import from_torch, torch_hyperparams
+        convention) unless ``kwargs`` say otherwise; a ReduceLROnPlateau becomes the current
+        rates with an :class:`lrdecay.Plateau` that carries on its counters (``step(metric)`` as
+        in torch). Stop stepping ``scheduler`` afterwards."""
+        from .migrate import takeover_arguments
 
-        kwargs = {"clock": "calls", "hyperparams": torch_hyperparams(scheduler) or None, **kwargs}
-        new = cls(scheduler.optimizer, from_torch(scheduler), **kwargs)
+        arguments = {"clock": "calls", **takeover_arguments(scheduler), **kwargs}  # checks scheduler first
+        new = cls(scheduler.optimizer, **arguments)
         new._count = scheduler.last_epoch
         new._build_slots()
         new._apply()
