@@ -62,7 +62,9 @@ class Extend(Schedule):
         return (self.schedule.duration - self.at) / (self.total - self.at)
 
     def _eval(self, t, xp):
-        stretched = self.at + xp.maximum(t - self.at, 0.0) * self.ratio
+        end = self.schedule.duration
+        stretched = xp.minimum(self.at + xp.maximum(t - self.at, 0.0) * self.ratio, end)
+        stretched = xp.where(t < self.total, stretched, end)  # the end exactly at ``total``
         return self.schedule._eval(xp.where(t < self.at, t, stretched), xp)
 
     @property
