@@ -349,3 +349,17 @@ def test_load_accepts_a_byte_order_mark_and_a_yaml_string(tmp_path):
     path = tmp_path / "spec.yaml"
     path.write_text("'0.5 * exponential_decay(0.1, 20, 0.8)'\n")
     assert load(path) == 0.5 * exponential_decay(0.1, 20, 0.8)
+
+
+@pytest.mark.parametrize(
+    "text, meant",
+    [
+        ("cosin(0.1, 100)", ["cosine_decay", "cosine_onecycle", "cosine_annealing"]),
+        ("Exponential_Decay(0.1, 20, 0.8)", ["exponential_decay"]),
+        ("warmpu(constant(0.1), steps=10)", ["warmup"]),
+    ],
+)
+def test_unknown_kind_suggests_the_kinds_it_may_mean(text, meant):
+    with pytest.raises(SpecError) as info:
+        lrdecay.parse(text)
+    assert str(info.value).endswith("(did you mean " + " or ".join(map(repr, meant)) + "?)")

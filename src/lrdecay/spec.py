@@ -108,12 +108,23 @@ def _schedule_class(kind, where: str):
     if not isinstance(kind, str):
         raise SpecError(f"{where}: a schedule kind must be a string, got {type(kind).__name__} {_short.repr(kind)}")
     if kind not in kinds:
-        hint = difflib.get_close_matches(kind[:100], kinds, n=1)
+        hint = _close_kinds(kind[:100], kinds)
         raise SpecError(
             f"{where}: unknown schedule kind {_short.repr(kind)}"
-            + (f" (did you mean {hint[0]!r}?)" if hint else f"; a spec may call {_allowed_calls()}")
+            + (f" (did you mean {' or '.join(map(repr, hint))}?)" if hint else f"; a spec may call {_allowed_calls()}")
         )
     return kinds[kind]
+
+
+def _close_kinds(name: str, kinds) -> list[str]:
+    """The kinds a mistyped ``name`` may mean: one near-identical spelling, else up to three of the
+    kinds that start with it or contain it (``cosine`` -> ``cosine_decay``) and close spellings."""
+    name = name.lower()
+    close = difflib.get_close_matches(name, kinds, n=3)
+    if close and difflib.SequenceMatcher(None, name, close[0]).ratio() >= 0.9:
+        return close[:1]
+    containing = sorted((k for k in kinds if name and name in k), key=lambda k: (not k.startswith(name), len(k)))
+    return list(dict.fromkeys(containing + close))[:3]
 
 
 def _allowed_calls() -> str:
