@@ -67,13 +67,16 @@ def _plain(value):
 
 
 @pytest.mark.parametrize("schedule", EXAMPLES, ids=IDS)
-def test_numpy_scalar_parameters_are_stored_as_python_numbers(schedule):
+def test_numpy_scalar_parameters_are_stored_as_python_numbers(schedule, tmp_path):
     built = _with_numpy_parameters(schedule)
     assert built == schedule and hash(built) == hash(schedule)
     assert _plain(built), built.params()
     assert "np." not in repr(built) and "numpy" not in repr(built)
     assert lrdecay.parse(repr(built)) == schedule
     assert lrdecay.from_dict(json.loads(json.dumps(built.to_dict()))) == schedule
+    for name in ("spec.json", "spec.yaml"):  # yaml.safe_dump refuses NumPy objects
+        lrdecay.dump(built, tmp_path / name)
+        assert lrdecay.load(tmp_path / name) == schedule
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     scheduler = ScheduleLR(optimizer, built)
     optimizer.step()
