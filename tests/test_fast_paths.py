@@ -180,3 +180,12 @@ def test_internals_page_examples_run():
     assert namespace["half"].dtype == np.float32
     shown = page.read_text().split("```text\n", 1)[1].split("```", 1)[0]
     assert shown.strip() == scalar_source(namespace["staircase"]).strip()  # the page shows what runs
+
+
+def test_a_schedule_is_an_ordinary_callable():
+    import inspect
+
+    s = lrdecay.warmup(lrdecay.cosine_decay(0.1, 100), 10)
+    assert callable(s) and s(step=5) == s(5)
+    assert str(inspect.signature(s)) == "(step)"
+    assert list(inspect.signature(lrdecay.CosineDecay).parameters) == ["learning_rate", "decay_steps", "alpha"]

@@ -10,6 +10,7 @@ and by ``repr``.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import functools
 import numbers
 import operator
@@ -41,6 +42,15 @@ def registry() -> dict[str, type[Schedule]]:
 
     lrdecay._load()  # the package loads its schedule modules on first use: make sure they are
     return dict(sorted(_REGISTRY.items()))
+
+
+class _CallSignature:
+    """``(step)`` for a schedule, None for a schedule class (whose signature is its parameters)."""
+
+    def __get__(self, schedule, owner=None):
+        if schedule is None:
+            return None
+        return inspect.Signature([inspect.Parameter("step", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
 
 
 class _CompiledOnFirstUse:
@@ -85,6 +95,8 @@ class Schedule:
     #: ``s(step)``: the schedule's compiled function (:mod:`lrdecay._compile`), read from the
     #: instance by a C-level getter, so that a call runs no Python frame besides the formula's.
     __call__ = property(operator.attrgetter("_call"), doc="s(step) -> the value at step")
+    #: what ``inspect.signature(s)`` reports (``__call__`` being a property, it can't find it)
+    __signature__ = _CallSignature()
 
     def _call_other(self, step):
         """``s(step)`` for every step that is not a Python int or float >= 0."""
