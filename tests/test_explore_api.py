@@ -18,7 +18,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 import lrdecay  # noqa: E402
-from lrdecay.cli import summarize  # noqa: E402
+from lrdecay.summary import summarize  # noqa: E402
 from lrdecay.explore import api  # noqa: E402
 from lrdecay.explore.server import MAX_BODY, MAX_SPECS, bind, page_url  # noqa: E402
 from lrdecay.explore.snippets import snippets  # noqa: E402

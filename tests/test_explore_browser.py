@@ -187,7 +187,7 @@ def test_exported_pytorch_code_runs_and_gives_the_same_values(base, browser, tmp
 
 
 def test_checks_warnings_show_under_the_spec(base, browser):
-    from lrdecay.cli import summarize
+    from lrdecay.summary import summarize
 
     open_page(browser, base + "/?steps=2000")
     spec = "warmup(cosine_decay(0.1, decay_steps=100), steps=3000)"

@@ -8,7 +8,6 @@ and exits with status 2.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import sys
@@ -21,16 +20,21 @@ import typer
 
 from .schedule import Schedule, registry
 from .spec import SpecError, load, parse
+from .summary import (
+    CHECK_POINTS,
+    MAX_STEP,
+    default_steps,
+    formula,
+    parameters,
+    short_number,
+    summarize,
+    values_at,
+)
 
-__all__ = ["app", "main", "load_spec", "summarize"]
+__all__ = ["app", "main", "load_spec"]
 
-DEFAULT_STEPS = 100
 #: ``show`` prints at most this many rows as a table unless --at/--every say otherwise.
 TABLE_ROWS = 60
-#: Steps are whole numbers that float64 holds exactly.
-MAX_STEP = 2**53
-#: ``check`` evaluates at most this many evenly spaced steps (first and last included).
-CHECK_POINTS = 1_000_000
 #: ``show`` prints at most this many rows (csv, json, or a table with --every).
 MAX_ROWS = 1_000_000
 #: ``simulate`` computes every step's rate: at most this many steps.
@@ -120,20 +124,11 @@ def _short(text: str, width: int = 60) -> str:
     return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
-def _default_steps(schedules: list[Schedule]) -> int:
-    durations = [s.duration for s in schedules if s.duration is not None and math.isfinite(s.duration)]
-    return int(math.ceil(max(durations))) + 1 if durations else DEFAULT_STEPS
-
-
 def _steps_option(steps: Optional[int], schedules: list[Schedule]) -> int:
-    steps = _default_steps(schedules) if steps is None else steps
+    steps = default_steps(schedules) if steps is None else steps
     if not 1 <= steps <= MAX_STEP:
         raise _fail(f"--steps must be between 1 and 2**53, got {steps}")
     return steps
-
-
-def _num(value: float) -> str:
-    return f"{value:.10g}"
 
 
 def _round_stride(stride: int) -> int:
@@ -159,47 +154,7 @@ def _parse_at(text: str) -> list[int]:
     return steps
 
 
-def _values(schedule: Schedule, steps: list[int] | np.ndarray) -> np.ndarray:
-    return np.asarray(schedule(np.asarray(steps, dtype=np.int64)), dtype=np.float64)
-
-
-def _grid(steps: int) -> np.ndarray:
-    """Steps ``0 .. steps - 1``, or ``CHECK_POINTS`` of them evenly spaced when there are more."""
-    if steps <= CHECK_POINTS:
-        return np.arange(steps, dtype=np.int64)
-    return np.unique(np.linspace(0, steps - 1, CHECK_POINTS).round().astype(np.int64))
-
-
-def _walk(schedule: Schedule):
-    """The schedule and every schedule nested in it."""
-    yield schedule
-    for value in schedule.params().values():
-        children = value if isinstance(value, (tuple, list)) else (value,)
-        for child in children:
-            if isinstance(child, Schedule):
-                yield from _walk(child)
-
-
 # -- list ------------------------------------------------------------------------------------
-
-
-def _parameters(cls) -> str:
-    parts = []
-    for f in dataclasses.fields(cls):
-        if not f.init:
-            continue
-        if f.default is not dataclasses.MISSING:
-            parts.append(f"{f.name}={f.default!r}")
-        elif f.default_factory is not dataclasses.MISSING:
-            parts.append(f"{f.name}={f.default_factory()!r}")
-        else:
-            parts.append(f.name)
-    return ", ".join(parts)
-
-
-def _summary_line(cls) -> str:
-    doc = (cls.__doc__ or "").strip().split("\n\n")[0]
-    return " ".join(doc.replace("``", "").split())
 
 
 @app.command("list")
@@ -224,9 +179,9 @@ def list_(
         instance = example(name)
         rows.append({
             "kind": name,
-            "parameters": _parameters(cls),
+            "parameters": parameters(cls),
             "matches": cls.matches,
-            "formula": _summary_line(cls),
+            "formula": formula(cls),
             "example": repr(instance) if instance is not None else "",
         })
     if format is Format.json:
@@ -292,12 +247,12 @@ def show(
         points = list(range(0, count, stride))
         if stride > 1 and every is None and points[-1] != count - 1:
             points.append(count - 1)
-    values = _values(schedule, points)
+    rates = values_at(schedule, points)
     if format is Format.json:
-        print(json.dumps({"schedule": repr(schedule), "steps": points, "values": values.tolist()}))
+        print(json.dumps({"schedule": repr(schedule), "steps": points, "values": rates.tolist()}))
     elif format is Format.csv:
         print("step,value")
-        for step, value in zip(points, values.tolist()):
+        for step, value in zip(points, rates.tolist()):
             print(f"{step},{value!r}")
     else:
         from rich.table import Table
@@ -305,8 +260,8 @@ def show(
         table = Table()
         table.add_column("step", justify="right", style="cyan")
         table.add_column("value", justify="right")
-        for step, value in zip(points, values.tolist()):
-            table.add_row(str(step), _num(value))
+        for step, value in zip(points, rates.tolist()):
+            table.add_row(str(step), short_number(value))
         console = _console()
         console.print(repr(schedule), soft_wrap=True)
         console.print(table)
@@ -400,87 +355,6 @@ def _check_size(width, height, dpi: int, terminal: bool, to_file: bool) -> None:
 # -- check -----------------------------------------------------------------------------------
 
 
-def summarize(schedule: Schedule, steps: int) -> tuple[dict, list[str]]:
-    """The summary ``lrdecay check`` prints over steps ``0 .. steps - 1``, and its warnings about
-    likely mistakes. Peak and minimum are exact (every step where the value can change is
-    evaluated) unless ``summary["sampled"]``: then they are those of ``CHECK_POINTS`` evenly
-    spaced steps."""
-    x, exact = _check_steps(schedule, steps)
-    y = _values(schedule, x)
-    finite = np.isfinite(y)
-    summary = {
-        "schedule": repr(schedule),
-        "steps": steps,
-        "sampled": not exact,  # True: peak/minimum steps are those of a CHECK_POINTS grid
-        "start": float(y[0]),
-        "peak": float(np.nanmax(y)) if finite.any() else math.nan,
-        "peak_step": int(x[np.nanargmax(y)]) if finite.any() else None,
-        "end": float(y[-1]),
-        "minimum": float(np.nanmin(y)) if finite.any() else math.nan,
-        "minimum_step": int(x[np.nanargmin(y)]) if finite.any() else None,
-        "duration": schedule.duration,
-    }
-    warnings = []
-    if not finite.all():
-        warnings.append(f"the value is not finite at step {int(x[np.argmin(finite)])}")
-    if (y[finite] < 0).any():
-        warnings.append(f"the value is negative from step {int(x[np.argmax(finite & (y < 0))])}")
-    duration = schedule.duration
-    if duration is not None and math.isfinite(duration):
-        # a decay that is over long before the end (not a warm-up into a constant, which ends
-        # at its peak by design)
-        if duration < steps / 2 and finite.all() and y[-1] < summary["peak"] * (1 - 1e-12):
-            warnings.append(
-                f"the schedule stops changing at step {_num(duration)}, long before training ends at "
-                f"step {steps} ({100 * duration / steps:.0f}% of it): epochs given where steps are counted?"
-            )
-        elif duration > steps:
-            warnings.append(
-                f"the schedule runs for {_num(duration)} steps but training ends at step {steps}: "
-                f"it is cut off at {100 * steps / duration:.0f}% of its course"
-            )
-    for node in _walk(schedule):
-        warnings += _node_warnings(node, steps)
-    return summary, list(dict.fromkeys(warnings))
-
-
-def _check_steps(schedule: Schedule, steps: int) -> tuple[np.ndarray, bool]:
-    """The steps ``check`` evaluates, and whether they are all those where the value can
-    change: every step up to the schedule's duration (after it the value stays put) and the
-    last one, or, past ``CHECK_POINTS`` of them, an evenly spaced sample."""
-    duration = schedule.duration
-    if duration is not None and math.isfinite(duration) and math.ceil(duration) < min(steps, CHECK_POINTS):
-        changing = np.arange(math.ceil(duration) + 1, dtype=np.int64)
-        return (changing if changing[-1] == steps - 1 else np.append(changing, steps - 1)), True
-    return _grid(steps), steps <= CHECK_POINTS
-
-
-def _node_warnings(node: Schedule, steps: int) -> list[str]:
-    warnings = []
-    for name, value in node.params().items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, tuple)):
-            continue
-        if ("warmup" in name or "burn" in name or (node.kind == "warmup" and name == "steps")) \
-                and not isinstance(value, tuple) and value >= steps:
-            warnings.append(f"{node.kind}: warm-up {name}={_num(value)} is not shorter than training ({steps} steps)")
-        if name in ("boundaries", "milestones") and isinstance(value, tuple):
-            late = [b for b in value if isinstance(b, (int, float)) and b >= steps]
-            if late:
-                warnings.append(
-                    f"{node.kind}: {name} {', '.join(_num(b) for b in late)} at or past the end of "
-                    f"training ({steps} steps) are never reached"
-                )
-    if ("decay" in node.kind or "annealing" in node.kind) and not node.kind.startswith("warmup"):
-        length = steps if node.duration is None or not math.isfinite(node.duration) else int(min(node.duration, steps - 1)) + 1
-        y = _values(node, _grid(max(length, 2)))
-        if np.isfinite(y).all() and y[-1] > y[0] and y[-1] >= y.max():
-            warnings.append(
-                f"{node.kind}: ends at {_num(y[-1])}, above its start {_num(y[0])}: a decay that grows "
-                f"(end value and start swapped?)"
-            )
-    return warnings
-
-
 @app.command()
 def check(
     spec: Annotated[str, typer.Argument(help="Call syntax or a .json/.yaml file.")],
@@ -502,12 +376,12 @@ def check(
         table.add_column(justify="right")
         sampled = f" (of {CHECK_POINTS} sampled steps)" if summary["sampled"] else ""
         table.add_row("steps", f"0 .. {count - 1}" + (f" ({CHECK_POINTS} evenly spaced)" if summary["sampled"] else ""))
-        table.add_row("start", _num(summary["start"]))
-        table.add_row("peak", f"{_num(summary['peak'])} at step {summary['peak_step']}{sampled}")
-        table.add_row("end", _num(summary["end"]))
-        table.add_row("minimum", f"{_num(summary['minimum'])} first at step {summary['minimum_step']}{sampled}")
+        table.add_row("start", short_number(summary["start"]))
+        table.add_row("peak", f"{short_number(summary['peak'])} at step {summary['peak_step']}{sampled}")
+        table.add_row("end", short_number(summary["end"]))
+        table.add_row("minimum", f"{short_number(summary['minimum'])} first at step {summary['minimum_step']}{sampled}")
         duration = summary["duration"]
-        table.add_row("duration", "unbounded (never stops changing)" if duration is None else f"{_num(duration)} steps")
+        table.add_row("duration", "unbounded (never stops changing)" if duration is None else f"{short_number(duration)} steps")
         console = _console()
         console.print(summary["schedule"], soft_wrap=True)
         console.print(table)
@@ -635,13 +509,13 @@ def simulate(
         for name in ("metric", "seen at step", "value", "lr from then on"):
             table.add_column(name, justify="right")
         for i, step, metric, rate in rows:
-            table.add_row(str(i), str(step), _num(metric), _num(rate))
+            table.add_row(str(i), str(step), short_number(metric), short_number(rate))
         console = _console()
         console.print(f"{schedule!r} x {plateau!r}", soft_wrap=True)
         console.print(table)
     if output is not None or terminal:
         steps = np.arange(len(lrs))
-        series = {"with plateau": (steps, lrs), "schedule alone": (steps, _values(schedule, steps))}
+        series = {"with plateau": (steps, lrs), "schedule alone": (steps, values_at(schedule, steps))}
         _draw_series(series, output, terminal, title="simulated reduce-on-plateau")
 
 

@@ -15,9 +15,9 @@ import re
 
 import numpy as np
 
-from ..cli import MAX_STEP, _default_steps, summarize
 from ..schedule import Schedule, _repr, registry
 from ..spec import SpecError, _load_yaml, from_dict, parse
+from ..summary import MAX_STEP, default_steps, formula, summarize
 from .snippets import snippets
 
 __all__ = ["MAX_POINTS", "read_spec", "spec_error", "training_steps", "grid", "values", "check", "describe", "kinds"]
@@ -65,7 +65,7 @@ def spec_error(error: SpecError) -> dict:
 def training_steps(schedules: list[Schedule], steps: int | None) -> int:
     """The training length: ``steps`` when given, else what ``lrdecay show`` would take."""
     if steps is None:
-        return min(_default_steps(schedules), MAX_STEP)
+        return min(default_steps(schedules), MAX_STEP)
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEP:
         raise ValueError(f"steps must be a whole number from 1 to 2**53, got {steps!r}")
     return steps
@@ -110,7 +110,6 @@ def kinds() -> list[dict]:
     """Every schedule kind, for the page's form: a summary, the framework function it matches,
     an example and its parameters (name, input type, the example's value as spec text, the
     default as spec text or None when required)."""
-    from ..cli import _summary_line
     from ..report.gallery import example
 
     rows = []
@@ -138,7 +137,7 @@ def kinds() -> list[dict]:
         rows.append({
             "kind": name,
             "matches": cls.matches,
-            "summary": _summary_line(cls),
+            "summary": formula(cls),
             "example": repr(instance) if instance is not None else None,
             "fields": fields,
         })

@@ -30,8 +30,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..cli import MAX_STEP
 from ..spec import SpecError
+from ..summary import MAX_STEP
 from . import api
 
 __all__ = ["MAX_BODY", "MAX_SPECS", "DEFAULT_PORT", "create_app", "bind", "page_url", "serve"]
