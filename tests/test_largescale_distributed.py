@@ -1,5 +1,6 @@
-"""Resume across a change of world size in the middle of a batch-size ramp: two gloo processes
-train for a while and save a checkpoint, one process resumes it. The learning rate of every step
+"""Resume across a change of world size and micro-batch size in the middle of a batch-size ramp:
+two gloo processes (micro-batches of 4) train for a while and save a checkpoint, one process
+(micro-batches of 8) resumes it. The learning rate of every step
 and the sample position (which samples each step consumed) are exactly those of the plan: the
 ramp's clock is in samples, so it does not depend on the world size or the micro-batch size."""
 
@@ -18,7 +19,7 @@ from lrdecay.torch import ScheduleLR
 RAMP = lrdecay.batch_ramp(8, 32, 8, 600)
 #: Megatron's rate, counted in samples: warm-up over 300 samples, cosine decay to 20 000
 SCHEDULE = lrdecay.megatron_lr(0.1, 20_000, min_lr=0.01, warmup_steps=300, decay_style="cosine")
-MICRO_BATCH = 4
+MICRO_BATCHES = (4, 8)  # micro-batch size before and after the resume
 FIRST_STEPS, RESUMED_STEPS = 17, 46  # the ramp ends at step 46: the switch is mid-ramp
 
 
@@ -27,7 +28,7 @@ def sample(i):
     return x, x.sum() * 0.1
 
 
-def train(steps, load, save):
+def train(steps, load, save, micro_batch):
     """Data-parallel SGD: each rank takes its micro-batches of the global batch, gradients are
     all-reduced; the scheduler's clock counts samples (step(global batch))."""
     rank, world = dist.get_rank(), dist.get_world_size()
@@ -47,9 +48,9 @@ def train(steps, load, save):
         batch = RAMP.batch_size(consumed)
         indices = []
         optimizer.zero_grad()
-        for m in range(RAMP.micro_batches(step, MICRO_BATCH, world)):
-            first = consumed + (m * world + rank) * MICRO_BATCH
-            for i in range(first, first + MICRO_BATCH):
+        for m in range(RAMP.micro_batches(step, micro_batch, world)):
+            first = consumed + (m * world + rank) * micro_batch
+            for i in range(first, first + micro_batch):
                 x, y = sample(i)
                 ((model(x) - y) ** 2).sum().div(batch).backward()
                 indices.append(i)
@@ -64,9 +65,9 @@ def train(steps, load, save):
     return log
 
 
-def worker(steps, load, save):
+def worker(steps, load, save, micro_batch):
     dist.init_process_group("gloo", init_method="env://")
-    log = train(steps, load or None, save or None)
+    log = train(steps, load or None, save or None, micro_batch)
     dist.barrier()
     dist.destroy_process_group()
     print(json.dumps(log), flush=True)
@@ -79,10 +80,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run(world, steps, load="", save=""):
+def run(world, steps, micro_batch, load="", save=""):
     env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()), "WORLD_SIZE": str(world),
            "GLOO_SOCKET_IFNAME": "lo", "PYTHONPATH": os.pathsep.join(sys.path)}
-    procs = [subprocess.Popen([sys.executable, __file__, str(steps), load, save], env={**env, "RANK": str(rank)},
+    procs = [subprocess.Popen([sys.executable, __file__, str(steps), load, save, str(micro_batch)], env={**env, "RANK": str(rank)},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in range(world)]
     try:
         outputs = [proc.communicate(timeout=180) for proc in procs]
@@ -96,8 +97,8 @@ def run(world, steps, load="", save=""):
 
 def test_resume_on_fewer_processes_mid_ramp_keeps_rate_and_sample_position(tmp_path):
     checkpoint = str(tmp_path / "checkpoint.pt")
-    two = run(2, FIRST_STEPS, save=checkpoint)
-    (one,) = run(1, RESUMED_STEPS - FIRST_STEPS + 10, load=checkpoint)
+    two = run(2, FIRST_STEPS, MICRO_BATCHES[0], save=checkpoint)
+    (one,) = run(1, RESUMED_STEPS - FIRST_STEPS + 10, MICRO_BATCHES[1], load=checkpoint)
     assert 0 < FIRST_STEPS < RAMP.ramp_steps <= RESUMED_STEPS  # switched mid-ramp, resumed past its end
 
     steps = [entry["step"] for entry in two[0] + one]
@@ -115,4 +116,4 @@ def test_resume_on_fewer_processes_mid_ramp_keeps_rate_and_sample_position(tmp_p
 
 
 if __name__ == "__main__":
-    worker(int(sys.argv[1]), sys.argv[2], sys.argv[3])
+    worker(int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]))
