@@ -141,9 +141,7 @@ timm_noise = TimmNoise
 
 
 def _float32(x: float) -> float:
-    import numpy as np
-
-    return float(np.float32(x))
+    return float(_np().float32(x))
 
 
 def _uniform53(hi, lo):
