@@ -12,11 +12,11 @@ import math
 
 import numpy as np
 import pytest
+from examples import all_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrdecay
-from examples import all_examples
 
 BY_KIND = {}
 for _example in all_examples():

@@ -204,7 +204,7 @@ def exact_cosine_warmup(steps, target):
 
 def exact_cycled_cosine(lr, period, period_mul):
     def value(t):
-        i, start, length = locate(t, period, mpf(period_mul))
+        i, start, _ = locate(t, period, mpf(period_mul))
         return lr * hc(min((t - start) / mpf(period_mul) ** i, mpf(period)) / period)
 
     return value

@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from examples import all_examples
 
 import lrdecay
-from examples import all_examples
 from lrdecay import (
     constant,
     cosine_decay,
