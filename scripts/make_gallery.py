@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from lrdecay import plot as plotting
-from lrdecay.report.gallery import example, span
+from lrdecay.report.gallery import example, span, value_label
 from lrdecay.schedule import registry
 
 
@@ -46,7 +46,7 @@ def main() -> None:
             lines += ["(no representative instance could be built)", ""]
             continue
         fig, ax = plotting.new_figure(6.0, 2.6)
-        plotting.draw(ax, schedule, span(schedule), labels=[kind])
+        plotting.draw(ax, schedule, span(schedule), labels=[kind], ylabel=value_label(schedule))
         plotting.save(fig, images / f"{kind}.png", dpi=80)
         lines += ["```python", repr(schedule), "```", "", f"![{kind}](gallery/{kind}.png)", ""]
     (out / "gallery.md").write_text("\n".join(lines), encoding="utf-8")

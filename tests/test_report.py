@@ -1,5 +1,5 @@
 """The demo report: `lrdecay demo --quick` into a temporary folder; the HTML references only files
-that exist, every figure is a real PNG, and the sections the seeds ask for are there."""
+that exist, every figure is a real PNG, and the sections the report promises are there."""
 
 import os
 import re
@@ -15,7 +15,9 @@ from PIL import Image
 
 import lrdecay
 from lrdecay.report import digits, toy
-from lrdecay.report.ema_demo import seed_example
+from lrdecay.report import html
+from lrdecay.report.ema_demo import SHADOWS, follow, oscillating_weight, tensorflow_example
+from lrdecay.report.tensorflow_figures import FIGURES
 from lrdecay.report.gallery import EXAMPLES, example, span
 
 
@@ -39,7 +41,7 @@ class Links(HTMLParser):
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "lrdecay-report"
-    result = subprocess.run([sys.executable, "-m", "lrdecay", "demo", "--quick", "--out", str(out)],
+    result = subprocess.run([sys.executable, "-m", "lrdecay", "demo", "--quick", "--no-progress", "--out", str(out)],
                             capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"})
     assert result.returncode == 0, result.stderr
     return out, result
@@ -48,7 +50,8 @@ def report(tmp_path_factory):
 def test_demo_prints_where_the_report_is(report):
     out, result = report
     assert result.stdout.strip() == f"report: {(out / 'index.html').resolve()}"
-    assert "digits: final test accuracy" in result.stderr  # the terminal summary
+    assert "digits: final test accuracy" in result.stderr  # the terminal summary, even with --no-progress
+    assert not re.search(r"\b\d+/\d+\b", result.stderr)  # and no progress bar (its "12/72" count)
 
 
 def test_html_references_only_files_that_exist(report):
@@ -75,22 +78,22 @@ def test_figures_are_real_images(report):
         assert pixels.std() > 5, path.name
 
 
-def test_report_has_the_seed_sections(report):
+def test_report_has_its_sections(report):
     out, _ = report
     parser = Links()
     parser.feed((out / "index.html").read_text(encoding="utf-8"))
     text = " ".join(parser.text)
-    assert {"seeds", "toy", "ema", "digits", "range-test", "gallery"} <= parser.ids
+    assert {"tensorflow-decay", "toy", "ema", "digits", "range-test", "gallery"} <= parser.ids
     assert "steepest (suggestion)" in text and "one_cycle(max_lr=" in text  # the range-test section
     for title in ("staircase vs continuous", "Natural-exponential", "Inverse-time", "Piecewise-constant",
                   "power < 1, = 1, > 1", "with and without cycle", "restarts", "Burn-in"):
         assert title in text, title
     for name in digits.comparison_specs(1000):
         assert name in text
-    assert "1.644545" in text  # the seed's moving-average printout
+    assert "1.644545" in text  # the blog posts' moving-average printout
     assert "Not available" not in text  # every schedule the report uses exists
     commands = [shlex.split(t) for t in parser.text if t.startswith("lrdecay explore ")]
-    assert len(commands) >= 8  # one per seed figure: opens its curves in the explorer
+    assert len(commands) >= 8  # one per decay figure: opens its curves in the explorer
     for words in commands:
         specs = words[2:words.index("--steps")]
         assert specs and all(lrdecay.parse(spec) for spec in specs)
@@ -138,14 +141,14 @@ def test_every_kind_has_a_curated_example():
         assert np.isfinite(values).all() and values.max() > 0
 
 
-def test_moving_average_example_matches_the_seed():
-    rows = seed_example()
+def test_moving_average_example_matches_the_blog_posts():
+    rows = tensorflow_example()
     shadows = [shadow for *_, shadow in rows]
     # TensorFlow's rule by hand: decay = min(0.99, (1 + n) / (10 + n)); shadow -= (1 - decay) * (shadow - w)
     assert shadows[1] == pytest.approx(0.9, rel=1e-7)
     decay = 101 / 110
     assert shadows[2] == pytest.approx(0.9 - (1 - decay) * (0.9 - 10), rel=1e-6)
-    assert f"{shadows[2]:.7f}" == "1.6445453"  # the seed's printout
+    assert f"{shadows[2]:.7f}" == "1.6445453"  # the posts' printout
     for before, after in zip(shadows[2:], shadows[3:]):
         assert after == pytest.approx(before - (1 - decay) * (before - 10), rel=1e-6)
 
@@ -174,3 +177,57 @@ def test_schedule_table_has_one_line_per_kind(tmp_path):
     assert [row.split("`")[1] for row in rows] == list(lrdecay.registry())
     decay_row = next(row for row in rows if row.startswith("| `exponential_decay` |"))
     assert "tf.compat.v1.train.exponential_decay" in decay_row and "decay_rate ** (t / decay_steps)" in decay_row
+
+
+JARGON = re.compile(r"\bseeds?\b", re.I)
+
+
+def test_report_speaks_plainly(report):
+    """No internal words for the source documents (nor random seeds: the report says "runs"), no
+    literal backticks (they become <code>), and the source is named."""
+    out, result = report
+    page = (out / "index.html").read_text(encoding="utf-8")
+    parser = Links()
+    parser.feed(page)
+    text = " ".join(parser.text)
+    assert not JARGON.search(text), JARGON.search(text)
+    assert not JARGON.search(result.stderr)
+    assert "`" not in text
+    assert "<code>lrdecay show</code>" in page
+    assert "blog posts on learning-rate decay (退化学习率)" in text
+
+
+COLOUR_WORDS = re.compile(r"\b(red|green|blue|orange|purple|grey|gray|brown|pink|olive|cyan)\b", re.I)
+
+
+def test_captions_name_curves_by_label_not_colour(report):
+    # colours are matplotlib's choice; a caption that names one drifts from the figure
+    for figure in FIGURES:
+        assert not COLOUR_WORDS.search(figure.caption), (figure.slug, figure.caption)
+    out, _ = report
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", (out / "index.html").read_text(encoding="utf-8"), re.S)
+    assert captions
+    for caption in captions:
+        assert not COLOUR_WORDS.search(caption), caption
+
+
+def test_moving_average_figure_shows_every_series_apart():
+    weights = oscillating_weight()
+    curves = [follow(weights, decay, with_step) for decay, with_step in SHADOWS]
+    for i, first in enumerate(curves):
+        for second in curves[i + 1:]:
+            assert np.abs(first - second).max() > 0.5  # visibly apart on a plot spanning about 10
+
+
+def test_gallery_axis_says_what_the_value_is(report):
+    from lrdecay.report.gallery import value_label
+
+    assert value_label(example("one_cycle_momentum")) == "momentum"
+    assert value_label(example("megatron_wd")) == "weight decay"
+    assert value_label(example("batch_ramp")) == "global batch size"
+    assert value_label(example("cosine_decay")) == "learning rate"
+
+
+def test_inline_code_in_html():
+    assert html.paragraph("run `lrdecay show` & <go>") == "<p>run <code>lrdecay show</code> &amp; &lt;go&gt;</p>\n"
+    assert html.paragraph("an odd ` stays") == "<p>an odd ` stays</p>\n"

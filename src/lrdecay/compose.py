@@ -658,7 +658,7 @@ class PerEpoch(Schedule):
 per_epoch = PerEpoch
 
 
-# -- the seed's burn-in decay ----------------------------------------------------------------
+# -- the blog posts' burn-in decay --------------------------------------------------------
 
 
 @register
@@ -679,7 +679,7 @@ class ExponentialDecayWithBurnin(Schedule):
     """
 
     kind = "exponential_decay_with_burnin"
-    matches = "the seed's exponential_decay_with_burnin (as described), darknet burn_in + exp policy"
+    matches = "exponential_decay_with_burnin of the blog posts on TensorFlow's learning-rate decay, darknet burn_in + exp policy"
 
     learning_rate: float
     decay_steps: float

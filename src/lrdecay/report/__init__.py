@@ -1,7 +1,8 @@
 """The demo report (``lrdecay demo``): an ``index.html`` with PNG figures and tables.
 
-Sections: the figures the seed articles describe, the seeds' toy training ``loss = (w + 1)^2``,
-the moving average of weights, a training comparison of seven schedules on scikit-learn's
+Sections: TensorFlow's decay functions drawn as the blog posts on learning-rate decay
+(退化学习率) that the demo reproduces draw them, those posts' toy training ``loss = (w + 1)^2``
+and their moving average of weights, a training comparison of seven schedules on scikit-learn's
 bundled digits, the learning-rate range test on the same network, and a gallery of every
 schedule kind. Needs the ``demo`` extra (matplotlib, scikit-learn, rich).
 """
@@ -20,9 +21,9 @@ from ..plateau import Plateau
 from ..schedule import registry
 from ..spec import SpecError, parse
 from . import digits, finder_demo, html
-from .ema_demo import DECAY, follow, seed_example
-from .gallery import example, span
-from .seeds import FIGURES as SEED_FIGURES
+from .ema_demo import DECAY, SHADOWS, follow, oscillating_weight, tensorflow_example
+from .gallery import example, span, value_label
+from .tensorflow_figures import FIGURES as DECAY_FIGURES
 from .toy import RUNS, STEPS, W0, descend
 
 __all__ = ["build"]
@@ -30,8 +31,9 @@ __all__ = ["build"]
 FIGURES = "figures"
 EPOCHS = 30
 QUICK_EPOCHS = 4
-SEEDS = 5
-QUICK_SEEDS = 2
+#: Training runs per schedule (each its own initial weights and minibatch order).
+RUNS_PER_SCHEDULE = 5
+QUICK_RUNS_PER_SCHEDULE = 2
 
 
 class _Report:
@@ -69,33 +71,35 @@ def _explore_command(schedules, steps: int, log: bool) -> str:
     return shlex.join(words + (["--log"] if log else []))
 
 
-def _seed_figures(report: _Report, advance: Callable[[], None]) -> None:
+def _decay_figures(report: _Report, advance: Callable[[], None]) -> None:
     body = [html.paragraph(
-        "The decay curves the seed articles show, drawn from the schedules themselves "
-        "(step on the x axis, learning rate on the y axis). Each figure lists the exact specs; "
-        "paste one into `lrdecay show` or `lrdecay plot` to look closer, or run the `lrdecay explore` "
-        "command under it to open the figure's curves in the explorer, a local page where they "
-        "change as you edit them (pip install 'lrdecay[explore]').")]
-    for figure in SEED_FIGURES:
+        "TensorFlow's learning-rate decay functions (tf.train.exponential_decay and its family), "
+        "drawn the way the blog posts on learning-rate decay (退化学习率) that this demo reproduces "
+        "draw them, but from the schedules themselves (step on the x axis, learning rate on the y "
+        "axis). Each figure lists the exact specs; paste one into `lrdecay show` or `lrdecay plot` "
+        "to look closer, or run the `lrdecay explore` command under it to open the figure's curves in "
+        "the explorer, a local page where they change as you edit them "
+        "(pip install 'lrdecay[explore]').")]
+    for figure in DECAY_FIGURES:
         curves = [(label, report.schedule(spec), spec) for label, spec in figure.curves]
         curves = [c for c in curves if c[1] is not None]
         if curves:
             fig, ax = plotting.new_figure(7.5, 4.0)
             plotting.draw(ax, [s for _, s, _ in curves], figure.steps, labels=[lab for lab, _, _ in curves],
                           log=figure.log, title=figure.title)
-            src = report.save(fig, f"seed_{figure.slug}")
+            src = report.save(fig, f"decay_{figure.slug}")
             body.append(html.heading(figure.title))
             body.append(html.figure(src, figure.caption))
             body.append(html.code("\n".join(repr(s) for _, s, _ in curves)))
             body.append(html.code(_explore_command([s for _, s, _ in curves], figure.steps, figure.log)))
         advance()
-    report.sections.append(("seeds", "The seeds' decay curves", "".join(body)))
+    report.sections.append(("tensorflow-decay", "TensorFlow's decay functions", "".join(body)))
 
 
 def _toy(report: _Report, advance: Callable[[], None]) -> None:
     runs = [descend(label, spec) for label, spec in RUNS.items() if report.schedule(spec) is not None]
     body = [html.paragraph(
-        f"Gradient descent on loss = (w + 1)^2 from w = {W0:g}, {STEPS} updates (the seeds' "
+        f"Gradient descent on loss = (w + 1)^2 from w = {W0:g}, {STEPS} updates (the blog posts' "
         "example; the minimum is w = -1). A rate that is too large overshoots further each time "
         "(|1 - 2 lr| > 1: it oscillates and diverges), one that is too small crawls; an "
         "exponentially decaying rate starts fast and settles.")]
@@ -122,8 +126,8 @@ def _toy(report: _Report, advance: Callable[[], None]) -> None:
         body.append(html.heading(f"{run.label}, step by step"))
         body.append(html.paragraph(
             "lr is the rate used by that update: TensorFlow reads learning_rate at the current "
-            "global_step, then minimize() increments it (the seed prints the rate after the "
-            "increment, i.e. the next update's rate). Computed in float64."))
+            "global_step, then minimize() increments it (the blog posts print the rate "
+            "after the increment, i.e. the next update's rate). Computed in float64."))
         body.append(html.code(repr(parse(run.spec))))
         body.append(html.table(["step", "lr", "w", "loss"],
                                [(i, f"{run.lr[i]:.6f}", f"{run.w[i]:.6f}", f"{run.loss[i]:.6f}")
@@ -133,29 +137,31 @@ def _toy(report: _Report, advance: Callable[[], None]) -> None:
 
 
 def _ema(report: _Report, advance: Callable[[], None]) -> None:
-    rows = seed_example()
+    rows = tensorflow_example()
     body = [html.paragraph(
-        f"The seed's example of tf.train.ExponentialMovingAverage({DECAY}, global_step): each "
+        f"The blog posts' example of tf.train.ExponentialMovingAverage({DECAY}, global_step): each "
         "update moves the shadow towards the weight, shadow -= (1 - d) * (shadow - w1), with "
         "d = min(decay, (1 + step) / (10 + step)), so the average follows quickly at the start "
-        "and slowly later. The seed prints 0.9 after the first update and 1.6445453 after the "
+        "and slowly later. The posts print 0.9 after the first update and 1.6445453 after the "
         "second."),
         html.code("ema = lrdecay.ema.ExponentialMovingAverage(0.99)\nema.register({'w1': w1})\n"
                   "ema.update({'w1': w1}, num_updates=global_step)\nema.average('w1')"),
         html.table(["what happened", "global step", "decay used", "w1", "shadow"],
                    [(what, step, "" if math.isnan(d) else f"{d:.6g}", f"{w:g}", f"{s:.7g}")
                     for what, step, d, w, s in rows])]
-    weights = descend("oscillating", "constant(0.95)", steps=80).w
+    weights = oscillating_weight()
     fig, ax = plotting.new_figure(7.5, 4.0)
     ax.plot(weights, label="w (gradient descent, lr 0.95: oscillates)", linewidth=1.0, color="0.6")
-    for decay, with_step in ((0.9, False), (0.9, True), (0.99, True)):
+    for (decay, with_step), style in zip(SHADOWS, plotting.LINE_STYLES):
         label = f"shadow, decay {decay}" + (", num_updates = step" if with_step else "")
-        ax.plot(follow(weights, decay, with_step), label=label, linewidth=1.6)
+        ax.plot(follow(weights, decay, with_step), label=label, linewidth=1.6, linestyle=style)
     ax.set(xlabel="step", ylabel="value", title="The moving average smooths a noisy weight")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", frameon=False)
     body.append(html.figure(report.save(fig, "ema"),
-                            "A weight oscillating towards -1 and its moving averages."))
+                            "A weight oscillating towards -1 and its moving averages. With decay 0.99 "
+                            "alone the average lags far behind at the start; num_updates = step lowers "
+                            "the decay early on ((1 + step) / (10 + step)), so it follows at once."))
     report.sections.append(("ema", "Moving average of weights", "".join(body)))
     advance()
 
@@ -163,7 +169,7 @@ def _ema(report: _Report, advance: Callable[[], None]) -> None:
 def _digits(report: _Report, advance: Callable[[], None]) -> None:
     data = digits.load_data()
     epochs = QUICK_EPOCHS if report.quick else EPOCHS
-    seeds = QUICK_SEEDS if report.quick else SEEDS
+    repeats = QUICK_RUNS_PER_SCHEDULE if report.quick else RUNS_PER_SCHEDULE
     steps_per_epoch = math.ceil(len(data.x_train) / digits.BATCH)
     total = epochs * steps_per_epoch
     specs = digits.comparison_specs(total)
@@ -173,9 +179,9 @@ def _digits(report: _Report, advance: Callable[[], None]) -> None:
             advance()
             continue
         runs[name] = []
-        for seed in range(seeds):
+        for run in range(repeats):
             plateau = Plateau(factor=0.3, patience=1, sync="none") if name == "plateau" else None
-            runs[name].append(digits.train(name, spec, data, epochs, seed=seed, plateau=plateau))
+            runs[name].append(digits.train(name, spec, data, epochs, seed=run, plateau=plateau))
         advance()
     rows = []
     for name, group in runs.items():
@@ -199,7 +205,7 @@ def _digits(report: _Report, advance: Callable[[], None]) -> None:
     fig, ax = plotting.new_figure(10.0, 4.0)
     for name, group in runs.items():
         ax.plot(np.arange(total), group[0].lrs, label=name, linewidth=1.4)
-    ax.set(xlabel="step", ylabel="learning rate", title="learning rate used at each update (seed 0)")
+    ax.set(xlabel="step", ylabel="learning rate", title="learning rate used at each update (first run)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", frameon=False, ncols=2)
     lr_src = report.save(fig, "digits_lr")
@@ -216,13 +222,13 @@ def _digits(report: _Report, advance: Callable[[], None]) -> None:
             f"{len(data.x_val)} validation, {len(data.x_test)} test images). The same network "
             f"(64 inputs, {digits.HIDDEN} ReLU units, softmax; NumPy, minibatch SGD, batch "
             f"{digits.BATCH}) is trained for {epochs} epochs ({total} updates) with each schedule "
-            f"and {seeds} seeds (each seed fixes the initial weights and the minibatch order, the "
-            "same for every schedule). The plateau run multiplies a constant rate by the factor of "
+            f"{repeats} times (run k starts from the same random initial weights and draws the same "
+            "minibatch order for every schedule, so only the schedule differs). The plateau run multiplies a constant rate by the factor of "
             "lrdecay.Plateau, decided on the validation loss after each epoch."),
-        html.table(["schedule", "test accuracy % (mean ± sd)", "validation loss", "training loss (seed 0)",
+        html.table(["schedule", "test accuracy % (mean ± sd)", "validation loss", "training loss (first run)",
                     "best epoch (val)", "spec"], rows, text_columns=(0, 5)),
-        html.figure(loss_src, "Loss per epoch, mean over seeds (log scale)."),
-        html.figure(accuracy_src, "Test accuracy per epoch, mean over seeds."),
+        html.figure(loss_src, f"Loss per epoch, mean over the {repeats} runs (log scale)."),
+        html.figure(accuracy_src, f"Test accuracy per epoch, mean over the {repeats} runs."),
         html.figure(lr_src, "The learning-rate curves (the plateau curve shows the reductions it decided)."),
     ]
     report.sections.append(("digits", "Training comparison on digits", "".join(body)))
@@ -234,7 +240,7 @@ def _gallery(report: _Report, advance: Callable[[], None]) -> None:
         schedule = example(kind)
         if schedule is not None:
             fig, ax = plotting.new_figure(6.0, 2.6)
-            plotting.draw(ax, schedule, span(schedule), labels=[kind])
+            plotting.draw(ax, schedule, span(schedule), labels=[kind], ylabel=value_label(schedule))
             src = report.save(fig, f"gallery_{kind}")
             body.append(html.heading(kind))
             body.append(html.figure(src, cls.matches or kind))
@@ -246,11 +252,11 @@ def _gallery(report: _Report, advance: Callable[[], None]) -> None:
 # -- the report ------------------------------------------------------------------------------
 
 
-def build(out="lrdecay-report", quick: bool = False, progress: bool = True) -> Path:
+def build(out="lrdecay-report", quick: bool = False, progress: bool = True, summary: bool = True) -> Path:
     """Write the report into the folder ``out`` and return the path of its ``index.html``.
 
-    ``quick`` trains for fewer epochs and seeds (for tests); ``progress`` shows a progress bar
-    and a summary on the terminal."""
+    ``quick`` trains for fewer epochs and runs and draws smaller figures (a smoke test);
+    ``progress`` shows a progress bar and ``summary`` the digits results, both on stderr."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -259,7 +265,7 @@ def build(out="lrdecay-report", quick: bool = False, progress: bool = True) -> P
     out = Path(out)
     report = _Report(out, quick)
     parts = [
-        ("seed figures", _seed_figures, len(SEED_FIGURES)),
+        ("decay figures", _decay_figures, len(DECAY_FIGURES)),
         ("toy training", _toy, 1),
         ("moving average", _ema, 1),
         ("digits training", _digits, len(digits.comparison_specs(1000))),
@@ -282,7 +288,7 @@ def build(out="lrdecay-report", quick: bool = False, progress: bool = True) -> P
     index = out / "index.html"
     index.write_text(html.page("lrdecay: learning-rate schedules, seen before training", intro, report.sections),
                      encoding="utf-8")
-    if progress:
+    if summary:
         table = Table(title="digits: final test accuracy", title_justify="left")
         table.add_column("schedule")
         table.add_column("accuracy %", justify="right")

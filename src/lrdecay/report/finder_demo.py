@@ -51,10 +51,10 @@ class Check:
 
 
 def check(data: digits.Data, seed: int, epochs: int = BUDGET_EPOCHS) -> Check:
-    if epochs < BUDGET_EPOCHS:
-        raise ValueError(f"epochs must be >= BUDGET_EPOCHS ({BUDGET_EPOCHS}), got {epochs}")
     """A range test, then ``epochs`` of training at a constant rate for each of the suggestion
     times :data:`FACTORS`, from the same initial weights and minibatches."""
+    if epochs < BUDGET_EPOCHS:
+        raise ValueError(f"epochs must be >= BUDGET_EPOCHS ({BUDGET_EPOCHS}), got {epochs}")
     result = find(data, seed, progress=False)
     lr = result.suggestion
     runs = {factor: digits.train(f"{factor:g} x suggestion", f"constant({factor * lr!r})", data, epochs, seed=seed)
@@ -63,12 +63,12 @@ def check(data: digits.Data, seed: int, epochs: int = BUDGET_EPOCHS) -> Check:
 
 
 def loss_table(checks: list[Check]) -> tuple[list[str], list[tuple]]:
-    headers = ["seed", "steepest (suggestion)", "minimum / 10", "valley", "spread (decades)", "stopped"] + [
+    headers = ["run", "steepest (suggestion)", "minimum / 10", "valley", "spread (decades)", "stopped"] + [
         f"val loss, {f:g} x" for f in FACTORS]
     rows = []
     for c in checks:
         s = c.result.suggestions
-        rows.append((c.seed, f"{s['steepest']:.3g}", f"{s['minimum']:.3g}", f"{s['valley']:.3g}",
+        rows.append((c.seed + 1, f"{s['steepest']:.3g}", f"{s['minimum']:.3g}", f"{s['valley']:.3g}",
                      f"{c.result.spread:.2f}", f"{c.result.stopped} at step {c.result.steps_run}",
                      *(f"{c.val_loss(f):.4g}" for f in FACTORS)))
     return headers, rows
@@ -80,24 +80,24 @@ def mean_curves(checks: list[Check]) -> dict[float, np.ndarray]:
 
 
 def section(report, advance) -> None:
-    """The report's section: the range test of seed 0 with its suggestions, and the check over
-    the seeds (``report`` is the report being built; ``advance`` moves its progress bar)."""
+    """The report's section: the range test of the first run with its suggestions, and the check
+    over all runs (``report`` is the report being built; ``advance`` moves its progress bar)."""
     from .. import plot as plotting
     from . import html
 
     data = digits.load_data()
-    seeds = 2 if report.quick else 5
+    repeats = 2 if report.quick else 5
     epochs = BUDGET_EPOCHS if report.quick else 10
-    checks = [check(data, seed, epochs) for seed in range(seeds)]
+    checks = [check(data, run, epochs) for run in range(repeats)]
     first = checks[0].result
     fig, (ax_find, ax_train) = plotting.new_figure(11.0, 4.2, ncols=2)
-    first.plot(ax=ax_find, title=f"range test, seed 0 ({first.steps_run} SGD steps)")
+    first.plot(ax=ax_find, title=f"range test, first run ({first.steps_run} SGD steps)")
     x_epoch = np.arange(1, epochs + 1)
     for factor, curve in mean_curves(checks).items():
         ax_train.plot(x_epoch, curve, label=f"{factor:g} x suggestion", marker="o", markersize=3)
     ax_train.axvline(BUDGET_EPOCHS, color="0.6", linestyle=":", linewidth=1.0)
     ax_train.set(xlabel="epoch", ylabel="validation loss (log scale)", yscale="log",
-                 title=f"constant rate, mean of {seeds} seeds")
+                 title=f"constant rate, mean of {repeats} runs")
     ax_train.set_xticks(x_epoch if epochs <= 10 else x_epoch[::max(1, epochs // 10)])
     ax_train.grid(True, alpha=0.3)
     ax_train.legend(fontsize="small", frameon=False)
@@ -116,19 +116,20 @@ def section(report, advance) -> None:
             "spread, log10(largest / smallest), says how far they disagree. lrdecay.torch.lr_find and "
             "lrdecay.keras.lr_find run the same test on a model and put the model, its optimizer and "
             "the random number generators back exactly as they were."),
-        html.figure(src, f"Left: loss against rate for seed 0 (grey: each step's loss; thin blue: the "
-                         f"running average that decides the stop; thick blue: the centred average the "
-                         f"rules read), with the three rules' rates. Right: validation loss per epoch when "
-                         f"training at a constant rate of the suggestion, a tenth of it and ten times "
-                         f"it (each seed with its own suggestion), mean of {seeds} seeds; the dotted line "
+        html.figure(src, f"Left: loss against rate in the first run (the thin curves: each step's loss "
+                         f"and the running average that decides the stop; the thick one: the centred "
+                         f"average the rules read), with the three rules' rates as vertical lines. Right: "
+                         f"validation loss per epoch when training at a constant rate of the suggestion, a "
+                         f"tenth of it and ten times it (each run with its own suggestion), mean of "
+                         f"{repeats} runs; the dotted line "
                          f"marks the {BUDGET_EPOCHS}-epoch budget of the table."),
         html.paragraph(
             f"After the {BUDGET_EPOCHS}-epoch budget the suggested rate reaches a lower validation loss "
-            f"than both a tenth and ten times itself for {wins} of {seeds} seeds"
-            + (f" (after {epochs} epochs: {wins_longer} of {seeds})." if epochs != BUDGET_EPOCHS else ".")
-            + f" The table lists each seed's rules and the validation loss after {BUDGET_EPOCHS} epochs."),
+            f"than both a tenth and ten times itself in {wins} of {repeats} runs"
+            + (f" (after {epochs} epochs: {wins_longer} of {repeats})." if epochs != BUDGET_EPOCHS else ".")
+            + f" The table lists each run's rules and the validation loss after {BUDGET_EPOCHS} epochs."),
         html.table(headers, rows, text_columns=(5,)),
-        html.paragraph("The suggestion of seed 0 as a one-cycle schedule for the same training "
+        html.paragraph("The suggestion of the first run as a one-cycle schedule for the same training "
                        "(RangeTestResult.to_schedule):"),
         html.code(repr(schedule)),
     ]

@@ -14,11 +14,11 @@ import math
 from ..schedule import Schedule, registry
 from ..spec import SpecError, parse
 
-__all__ = ["EXAMPLES", "example", "examples", "span"]
+__all__ = ["EXAMPLES", "example", "examples", "span", "value_label"]
 
 #: kind -> call syntax of a representative instance (about 1000 steps long).
 EXAMPLES = {
-    # TensorFlow's decay family (the seeds' figures)
+    # TensorFlow's decay family (the report's first figures)
     "exponential_decay": "exponential_decay(0.1, decay_steps=100, decay_rate=0.8, staircase=True)",
     "natural_exp_decay": "natural_exp_decay(0.1, decay_steps=100, decay_rate=0.5)",
     "inverse_time_decay": "inverse_time_decay(0.1, decay_steps=100, decay_rate=0.5, staircase=True)",
@@ -137,3 +137,18 @@ def span(schedule: Schedule, default: int = 1000, limit: int = 10**6) -> int:
     if duration is None or not math.isfinite(duration):
         return default
     return int(min(max(math.ceil(duration * 1.25) + 1, 10), limit))
+
+
+#: What the value of a kind is, when it is not a learning rate (the y axis of its figure).
+_VALUE_LABELS = {
+    "one_cycle_momentum": "momentum",
+    "megatron_wd": "weight decay",
+}
+_BATCH_RAMP_LABELS = {"samples": "samples consumed", "tokens": "tokens consumed", "batch_size": "global batch size"}
+
+
+def value_label(schedule: Schedule) -> str:
+    """The y-axis label for ``schedule``: what its value is (a learning rate for most kinds)."""
+    if schedule.kind == "batch_ramp":
+        return _BATCH_RAMP_LABELS.get(getattr(schedule, "value", ""), "batch size")
+    return _VALUE_LABELS.get(schedule.kind, "learning rate")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-__all__ = ["table", "figure", "code", "paragraph", "heading", "page"]
+__all__ = ["table", "figure", "code", "inline", "paragraph", "heading", "page"]
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -36,9 +36,17 @@ def table(headers, rows, text_columns=(0,)) -> str:
     return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
 
 
+def inline(text: str) -> str:
+    """``text`` escaped, with each `backticked` span set as <code> (unpaired backticks stay)."""
+    parts = escape(text).split("`")
+    if len(parts) % 2 == 0:
+        return escape(text)
+    return "".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts))
+
+
 def figure(src: str, caption: str, alt: str | None = None) -> str:
-    return (f'<figure><img src="{escape(src)}" alt="{escape(alt or caption)}">'
-            f"<figcaption>{escape(caption)}</figcaption></figure>\n")
+    return (f'<figure><img src="{escape(src)}" alt="{escape(alt or caption.replace("`", ""))}">'
+            f"<figcaption>{inline(caption)}</figcaption></figure>\n")
 
 
 def code(text: str) -> str:
@@ -50,7 +58,7 @@ def heading(text: str, level: int = 3) -> str:
 
 
 def paragraph(text: str) -> str:
-    return f"<p>{escape(text)}</p>\n"
+    return f"<p>{inline(text)}</p>\n"
 
 
 def page(title: str, intro: str, sections: list[tuple[str, str, str]]) -> str:

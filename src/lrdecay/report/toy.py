@@ -1,4 +1,4 @@
-"""The seeds' toy training: minimise ``loss = (w + 1) ** 2`` from ``w = 5`` by gradient descent
+"""The toy training of the blog posts on TensorFlow's learning-rate decay: minimise ``loss = (w + 1) ** 2`` from ``w = 5`` by gradient descent
 (the gradient is ``2 (w + 1)``, the optimum ``w = -1``), with different learning rates."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ __all__ = ["RUNS", "ToyRun", "descend", "W0", "STEPS"]
 W0 = 5.0
 STEPS = 40
 
-#: label -> call syntax. The seed's constant 0.2, a rate too large (each update overshoots by
+#: label -> call syntax. The blog posts' constant 0.2, a rate too large (each update overshoots by
 #: more than it corrects: |1 - 2 lr| > 1, it oscillates and diverges), one too small (it crawls),
-#: and the seed's exponential decay (0.1, 0.99, decayed every step, staircase).
+#: and their exponential decay (0.1, 0.99, decayed every step, staircase).
 RUNS = {
-    "constant 0.2 (the seed)": "constant(0.2)",
+    "constant 0.2 (the blog posts' rate)": "constant(0.2)",
     "too large: constant 1.05": "constant(1.05)",
     "too small: constant 0.005": "constant(0.005)",
     "exponential decay 0.1 * 0.99^step": "exponential_decay(0.1, decay_steps=1, decay_rate=0.99, staircase=True)",

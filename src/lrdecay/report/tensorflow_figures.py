@@ -1,16 +1,17 @@
-"""The figures the seed articles describe (their "decay trajectory" pictures), rebuilt from the
-real schedules. Each figure lists its curves as call syntax, so the report can print the exact
-spec next to the picture."""
+"""TensorFlow's learning-rate decay functions drawn as the blog posts on learning-rate decay
+(退化学习率) that the demo reproduces draw them, rebuilt from the real schedules. Each figure
+lists its curves as call syntax, so the report can print the exact spec next to the picture.
+Captions name curves by their legend labels, never by colour."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SeedFigure", "FIGURES"]
+__all__ = ["DecayFigure", "FIGURES"]
 
 
 @dataclass(frozen=True)
-class SeedFigure:
+class DecayFigure:
     slug: str
     title: str
     caption: str
@@ -20,18 +21,18 @@ class SeedFigure:
 
 
 FIGURES = (
-    SeedFigure(
+    DecayFigure(
         "exponential", "Exponential decay: staircase vs continuous",
         "tf.train.exponential_decay: lr * decay_rate ^ (step / decay_steps). With staircase=True the "
-        "exponent is floored, so the rate is held for decay_steps steps (the seed's red curve); "
-        "without it the decay is continuous (green).",
+        "exponent is floored, so the rate is held for decay_steps steps (the staircase=True curve); "
+        "without it the decay is continuous (staircase=False).",
         100,
         (("staircase=True", "exponential_decay(0.1, decay_steps=10, decay_rate=0.8, staircase=True)"),
          ("staircase=False", "exponential_decay(0.1, decay_steps=10, decay_rate=0.8)")),
     ),
-    SeedFigure(
+    DecayFigure(
         "natural_exp", "Natural-exponential vs exponential decay",
-        "tf.train.natural_exp_decay: lr * exp(-decay_rate * step / decay_steps). The seed's formula "
+        "tf.train.natural_exp_decay: lr * exp(-decay_rate * step / decay_steps). The blog posts' formula "
         "omits the division by decay_steps; TensorFlow divides, and so does lrdecay. With the same "
         "parameters the natural-exponential curves (lower left) fall much faster than the exponential "
         "ones (upper right).",
@@ -41,7 +42,7 @@ FIGURES = (
          ("exponential staircase", "exponential_decay(0.1, decay_steps=10, decay_rate=0.8, staircase=True)"),
          ("exponential", "exponential_decay(0.1, decay_steps=10, decay_rate=0.8)")),
     ),
-    SeedFigure(
+    DecayFigure(
         "inverse_time", "Inverse-time decay: staircase vs continuous",
         "tf.train.inverse_time_decay: lr / (1 + decay_rate * step / decay_steps), the ratio floored "
         "with staircase=True. It has no floor: the more steps, the smaller the rate.",
@@ -49,14 +50,14 @@ FIGURES = (
         (("staircase=True", "inverse_time_decay(0.1, decay_steps=10, decay_rate=0.5, staircase=True)"),
          ("staircase=False", "inverse_time_decay(0.1, decay_steps=10, decay_rate=0.5)")),
     ),
-    SeedFigure(
+    DecayFigure(
         "piecewise_constant", "Piecewise-constant decay",
         "tf.train.piecewise_constant(boundaries, values): one value per interval, len(values) = "
         "len(boundaries) + 1; a boundary step still belongs to the interval on its left.",
         40,
         (("boundaries=[10, 20, 30]", "piecewise_constant(boundaries=[10, 20, 30], values=[0.1, 0.07, 0.025, 0.0125])"),),
     ),
-    SeedFigure(
+    DecayFigure(
         "polynomial", "Polynomial decay: power < 1, = 1, > 1",
         "tf.train.polynomial_decay: (lr - end) * (1 - min(step, decay_steps) / decay_steps) ^ power + end. "
         "power = 1 is the straight line, power < 1 stays high longer (the 1/power root), power > 1 "
@@ -66,7 +67,7 @@ FIGURES = (
          ("power=1", "polynomial_decay(0.1, decay_steps=100, end_learning_rate=0.01, power=1.0)"),
          ("power=2", "polynomial_decay(0.1, decay_steps=100, end_learning_rate=0.01, power=2.0)")),
     ),
-    SeedFigure(
+    DecayFigure(
         "polynomial_cycle", "Polynomial decay with and without cycle",
         "With cycle=True, decay_steps is stretched to the next multiple of decay_steps past the step "
         "(decay_steps * ceil(step / decay_steps)), so the rate jumps back up and decays again, "
@@ -77,7 +78,7 @@ FIGURES = (
          ("cycle=True, power=0.5", "polynomial_decay(0.1, decay_steps=40, end_learning_rate=0.01, power=0.5, cycle=True)"),
          ("cycle=True, power=2", "polynomial_decay(0.1, decay_steps=40, end_learning_rate=0.01, power=2.0, cycle=True)")),
     ),
-    SeedFigure(
+    DecayFigure(
         "cosine_restarts", "Cosine decay with restarts",
         "tf.train.cosine_decay_restarts (SGDR): a cosine from lr down to alpha * lr over "
         "first_decay_steps, then a restart; each period is t_mul times longer and each peak m_mul "
@@ -87,10 +88,10 @@ FIGURES = (
          ("t_mul=1, m_mul=0.8", "cosine_decay_restarts(0.1, first_decay_steps=50, t_mul=1.0, m_mul=0.8, alpha=0.1)"),
          ("cosine_decay (no restart)", "cosine_decay(0.1, decay_steps=300)")),
     ),
-    SeedFigure(
+    DecayFigure(
         "burnin", "Burn-in, then exponential decay",
-        "The seed's exponential_decay_with_burnin: a short ramp (burn-in) before the exponential "
-        "decay takes over. Shown with the values of the seed's example (lr 0.01, decay_steps 1000, "
+        "exponential_decay_with_burnin, as the blog posts describe it: a short ramp (burn-in) "
+        "before the exponential decay takes over. Shown with the values of their example (lr 0.01, decay_steps 1000, "
         "decay_rate 0.96, 500 burn-in steps) and with darknet's burn-in ramp (lr * (step / "
         "burn_in) ^ 4) in front of the same decay.",
         3000,
