@@ -44,8 +44,8 @@ def table_rows(text):
     return [(int(m[1]), float(m[2])) for m in rows if m]
 
 
-def test_show_prints_the_seed_table():
-    # The seed's TensorFlow example: exponential_decay(0.1, global_step, 20, 0.8), steps 0..20.
+def test_show_prints_the_tensorflow_example_table():
+    # The TensorFlow example of the blog posts the demo reproduces: exponential_decay(0.1, global_step, 20, 0.8), steps 0..20.
     out = ok("show", "exponential_decay(0.1, 20, 0.8)", "--steps", "21").stdout
     rows = table_rows(out)
     assert [step for step, _ in rows] == list(range(21))
@@ -347,3 +347,44 @@ def test_simulate_reaches_torch_eps(tmp_path, eps):
         scheduler.step(metric)
         assert float(row["lr"]) == pytest.approx(optimizer.param_groups[0]["lr"], rel=1e-12)
     assert (float(rows[-1]["lr"]) > 1e-9) == (eps == "1e-8")  # eps stopped it, or it went on
+
+
+COMMANDS = ("list", "show", "plot", "check", "simulate", "demo", "find", "explore")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_is_plain_and_every_option_explained(command):
+    text = ok(command, "--help").stdout
+    # no Python type names, no {required} braces, no Sphinx or Markdown markup
+    for markup in ("<", ">", "{", "}", "list[", ":func:", ":class:", "``", "`"):
+        assert markup not in text, (markup, text)
+    options = text.split("Options:", 1)[1]
+    records = re.split(r"\n  (?=-)", "\n" + options)
+    for record in records[1:]:
+        head, _, rest = record.partition("  ")
+        help_text = re.sub(r"\[default: [^\]]*\]", "", " ".join(rest.split())).strip()
+        assert help_text, f"{command} {head.strip()} has no help text"
+        assert help_text.count("[default:") <= 1
+
+
+def test_list_word_finds_every_kind_containing_it():
+    rows = json.loads(ok("list", "cosine", "-f", "json").stdout)
+    assert {row["kind"] for row in rows} == {kind for kind in lrdecay.registry() if "cosine" in kind}
+    assert len(rows) >= 8
+    table = ok("list", "cosine").stdout
+    assert f"{len(rows)} schedule kinds containing 'cosine'" in table
+    for row in rows:
+        assert row["kind"] in table
+    # an exact name shows that kind in detail, then the others that contain it
+    detail = ok("list", "cosine_decay").stdout
+    assert detail.splitlines()[0].split() == ["kind", "cosine_decay"]
+    assert "more schedule kinds containing 'cosine_decay'" in detail and "warmup_cosine_decay" in detail
+    rows = json.loads(ok("list", "cosine_decay", "-f", "json").stdout)
+    assert rows[0]["kind"] == "cosine_decay" and "cosine_decay_restarts" in {r["kind"] for r in rows}
+    result = run("list", "cosinus")
+    assert result.returncode == 2 and "no schedule kind contains 'cosinus'" in result.stderr
+
+
+def test_check_refuses_csv():
+    result = run("check", "constant(0.1)", "-f", "csv")
+    assert result.returncode == 2 and "csv" in result.stderr

@@ -74,18 +74,25 @@ def test_bad_arguments(tmp_path):
 
 
 def test_terminal_plot_draws_text():
-    text = plotting.terminal_plot(schedules(), 100, labels=["stairs", "smooth"], width=70, height=16)
+    text = plotting.terminal_plot(schedules()[:1], 100, labels=["stairs"], width=70, height=16)
     lines = text.splitlines()
     assert 14 <= len(lines) <= 18 and max(map(len, lines)) <= 70
-    assert "stairs" in text and "smooth" in text and "step" in text
+    assert "stairs" in text and "step" in text
     assert "\x1b[" not in text  # no colour codes unless asked
-    assert sum(ch in "▀▄▌▐▖▗▘▙▚▛▜▝▞▟█" for ch in text) > 50  # the curves
+    assert sum(ch in "▀▄▌▐▖▗▘▙▚▛▜▝▞▟█" for ch in text) > 50  # the curve
 
 
-def test_terminal_plot_long_labels_get_a_key():
-    text = plotting.terminal_plot(schedules(), 100, width=60, height=14)
-    key = text.splitlines()[-2:]
-    assert key == [f"[1] {schedules()[0]!r}", f"[2] {schedules()[1]!r}"]
+def test_terminal_key_is_under_the_plot_and_curves_stay_apart():
+    text = plotting.terminal_plot(schedules(), 100, labels=["stairs", "smooth"], width=70, height=16)
+    lines = text.splitlines()
+    canvas = [line for line in lines if line.lstrip(" .0123456789").startswith(("│", "┤"))]
+    assert len(canvas) >= 10
+    assert not any("stairs" in line or "smooth" in line or "┌" in line[6:] for line in canvas)  # no legend box
+    assert lines[-2:] == ["  • stairs", "  + smooth"]  # the key, below the axes
+    drawn = "".join(canvas)
+    assert drawn.count("•") > 30 and drawn.count("+") > 30  # one marker per curve: apart without colour
+    long_labels = plotting.terminal_plot(schedules(), 100, width=60, height=14).splitlines()[-2:]
+    assert long_labels == [f"  • {schedules()[0]!r}", f"  + {schedules()[1]!r}"]
 
 
 def test_same_labels_are_told_apart():
@@ -110,4 +117,14 @@ def test_cli_plot_terminal():
     result = subprocess.run([sys.executable, "-m", "lrdecay", "plot", *SPECS, "--terminal", "--width", "80",
                              "--height", "20", "--log"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert len(result.stdout.splitlines()) >= 18 and "[2]" in result.stdout
+    assert len(result.stdout.splitlines()) >= 18 and f"  + {SPECS[1]}" in result.stdout
+
+
+def test_cli_plot_into_a_missing_folder_is_an_error(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "lrdecay", "plot", SPECS[0], "-o", str(tmp_path / "no" / "x.png")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"lrdecay: error: --output {str(tmp_path / 'no' / 'x.png')!r}: the folder {str(tmp_path / 'no')!r} "
+        "does not exist (create it first)"]
+    assert not (tmp_path / "no").exists()  # no folder made silently

@@ -55,9 +55,41 @@ app = typer.Typer(
 )
 
 
+class _Command(typer.core.TyperCommand):
+    """A command whose help reads like click's: arguments as ``SPEC`` or ``SPEC...`` with their
+    help, options with their own metavar; no Python type names."""
+
+    def collect_usage_pieces(self, ctx):
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _argument_name(param)
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx, formatter):
+        arguments = [(_argument_name(p), p.help or "") for p in self.get_params(ctx)
+                     if p.param_type_name == "argument"]
+        options = [p.get_help_record(ctx) for p in self.get_params(ctx) if p.param_type_name == "option"]
+        if arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(arguments)
+        with formatter.section("Options"):
+            formatter.write_dl([record for record in options if record is not None])
+
+
+def _argument_name(param) -> str:
+    return (param.metavar or param.name.upper()) + ("..." if param.nargs != 1 else "")
+
+
 class Format(str, Enum):
     table = "table"
     csv = "csv"
+    json = "json"
+
+
+class CheckFormat(str, Enum):
+    table = "table"
     json = "json"
 
 
@@ -157,23 +189,28 @@ def _parse_at(text: str) -> list[int]:
 # -- list ------------------------------------------------------------------------------------
 
 
-@app.command("list")
+@app.command("list", cls=_Command)
 def list_(
-    kind: Annotated[Optional[str], typer.Argument(help="Show one kind in detail.")] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
+    word: Annotated[Optional[str], typer.Argument(metavar="WORD", help="Only the kinds whose name contains WORD (a kind's exact name also shows it in detail).")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", metavar="FORMAT", help="table, csv or json.")] = Format.table,
 ):
     """Every schedule kind and composition node: parameters, defaults, the framework function it
-    matches, and an example."""
+    matches, and an example. With WORD: the kinds whose name contains it (lrdecay list cosine)."""
     from .report.gallery import example
 
     kinds = registry()
-    if kind is not None:
-        if kind not in kinds:
+    exact = None
+    if word is not None:
+        found = [name for name in kinds if word.lower() in name.lower()]
+        if not found:
             import difflib
 
-            hint = difflib.get_close_matches(kind, kinds, n=1)
-            raise _fail(f"unknown schedule kind {kind!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
-        kinds = {kind: kinds[kind]}
+            hint = difflib.get_close_matches(word.lower(), kinds, n=1)
+            raise _fail(f"no schedule kind contains {word!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                        + "; lrdecay list shows them all")
+        exact = next((name for name in found if name.lower() == word.lower()), found[0] if len(found) == 1 else None)
+        found.sort(key=lambda name: name != exact)  # the exact name first
+        kinds = {name: kinds[name] for name in found}
     rows = []
     for name, cls in kinds.items():
         instance = example(name)
@@ -191,14 +228,20 @@ def list_(
         _write_csv(rows)
         return
     console = _console()
-    if kind is not None:
-        row = rows[0]
+    if exact is not None:
+        row, rows = rows[0], rows[1:]
         for key in ("kind", "parameters", "matches", "formula", "example"):
             console.print(_styled(f"{key:>10}  ", "bold", row[key]), soft_wrap=True)
-        return
+        if not rows:
+            return
+        console.print()
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} schedule kinds", title_justify="left")
+    if word is None:
+        title = f"{len(rows)} schedule kinds"
+    else:
+        title = f"{len(rows)} {'more ' if exact else ''}schedule kind{'s' if len(rows) > 1 else ''} containing {word!r}"
+    table = Table(title=title, title_justify="left")
     table.add_column("kind", style="bold cyan", no_wrap=True)
     table.add_column("parameters (defaults)")
     table.add_column("matches", style="green")
@@ -218,13 +261,13 @@ def _write_csv(rows: list[dict]) -> None:
 # -- show ------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def show(
-    spec: Annotated[str, typer.Argument(help="Call syntax or a .json/.yaml file.")],
-    steps: Annotated[Optional[int], typer.Option("--steps", "-n", help="Steps 0..N-1 [default: duration+1, else 100].")] = None,
-    at: Annotated[Optional[str], typer.Option("--at", help="Comma-separated steps, e.g. 0,10,100.")] = None,
-    every: Annotated[Optional[int], typer.Option("--every", "-e", help="Every K-th step of 0..N-1.")] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="Call syntax or a .json/.yaml file.")],
+    steps: Annotated[Optional[int], typer.Option("--steps", "-n", metavar="N", help="Steps 0..N-1 [default: duration+1, else 100].")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="STEPS", help="Comma-separated steps, e.g. 0,10,100.")] = None,
+    every: Annotated[Optional[int], typer.Option("--every", "-e", metavar="K", help="Every K-th step of 0..N-1.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", metavar="FORMAT", help="table, csv or json.")] = Format.table,
 ):
     """The values of a schedule, step by step."""
     (schedule,) = _specs([spec])
@@ -270,18 +313,18 @@ def show(
 # -- plot ------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def plot(
-    specs: Annotated[list[str], typer.Argument(help="One or more SPECs, overlaid.")],
-    steps: Annotated[Optional[int], typer.Option("--steps", "-n", help="Steps 0..N-1 [default: longest duration+1, else 100].")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="out.png, out.svg or out.pdf.")] = None,
+    specs: Annotated[list[str], typer.Argument(metavar="SPEC", help="One or more schedules (call syntax or .json/.yaml files), overlaid.")],
+    steps: Annotated[Optional[int], typer.Option("--steps", "-n", metavar="N", help="Steps 0..N-1 [default: longest duration+1, else 100].")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write out.png, out.svg or out.pdf (its folder must exist).")] = None,
     log: Annotated[bool, typer.Option("--log", help="Logarithmic value axis.")] = False,
-    labels: Annotated[Optional[list[str]], typer.Option("--labels", "--label", "-l", help="Legend labels: repeat, or one comma-separated list.")] = None,
-    title: Annotated[Optional[str], typer.Option("--title")] = None,
+    labels: Annotated[Optional[list[str]], typer.Option("--labels", "--label", "-l", metavar="LABEL", help="Legend labels: repeat, or one comma-separated list.")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Title above the plot.")] = None,
     terminal: Annotated[bool, typer.Option("--terminal", "-t", help="Draw in the terminal (also the default without -o).")] = False,
-    width: Annotated[Optional[float], typer.Option("--width", help="Inches for files, characters for --terminal.")] = None,
-    height: Annotated[Optional[float], typer.Option("--height", help="Inches for files, lines for --terminal.")] = None,
-    dpi: Annotated[int, typer.Option("--dpi")] = 100,
+    width: Annotated[Optional[float], typer.Option("--width", metavar="SIZE", help="Inches for files [default: 8], characters in the terminal.")] = None,
+    height: Annotated[Optional[float], typer.Option("--height", metavar="SIZE", help="Inches for files [default: 4.5], lines in the terminal.")] = None,
+    dpi: Annotated[int, typer.Option("--dpi", metavar="DPI", help="Dots per inch of a .png file.")] = 100,
 ):
     """Overlaid curves of one or more schedules, to a PNG/SVG/PDF file or the terminal."""
     from . import plot as plotting
@@ -303,8 +346,8 @@ def _draw_series(series: dict, output: Path | None, terminal: bool, *, log: bool
                  width=None, height=None, dpi: int = 100) -> None:
     from . import plot as plotting
 
-    if output is not None and output.suffix.lower() not in plotting.FILE_FORMATS:
-        raise _fail(f"--output must end with {', '.join(plotting.FILE_FORMATS)}, got {str(output)!r}")
+    if output is not None:
+        _check_output(output, "--output", plotting.FILE_FORMATS)
     _check_size(width, height, dpi, terminal, output is not None)
     if terminal:
         import shutil
@@ -325,6 +368,15 @@ def _draw_series(series: dict, output: Path | None, terminal: bool, *, log: bool
         except OSError as error:
             raise _fail(f"{output}: cannot write ({error.strerror or error})") from None
         sys.stderr.write(f"lrdecay: wrote {path}\n")
+
+
+def _check_output(path: Path, option: str, suffixes: tuple[str, ...] | None = None) -> None:
+    """A file to write: the right suffix, in a folder that exists (no folder is made silently)."""
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise _fail(f"{option} must end with {', '.join(suffixes)}, got {str(path)!r}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise _fail(f"{option} {str(path)!r}: the folder {str(folder)!r} does not exist (create it first)")
 
 
 def _check_size(width, height, dpi: int, terminal: bool, to_file: bool) -> None:
@@ -355,18 +407,18 @@ def _check_size(width, height, dpi: int, terminal: bool, to_file: bool) -> None:
 # -- check -----------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
-    spec: Annotated[str, typer.Argument(help="Call syntax or a .json/.yaml file.")],
-    steps: Annotated[Optional[int], typer.Option("--steps", "-n", help="Training length in steps [default: duration+1, else 100].")] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="Call syntax or a .json/.yaml file.")],
+    steps: Annotated[Optional[int], typer.Option("--steps", "-n", metavar="N", help="Training length in steps [default: duration+1, else 100].")] = None,
+    format: Annotated[CheckFormat, typer.Option("--format", "-f", metavar="FORMAT", help="table or json.")] = CheckFormat.table,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 when there are warnings.")] = False,
 ):
     """Validate a schedule, summarize it over a training run and warn about likely mistakes."""
     (schedule,) = _specs([spec])
     count = _steps_option(steps, [schedule])
     summary, warnings = summarize(schedule, count)
-    if format is Format.json:
+    if format is CheckFormat.json:
         print(json.dumps({**summary, "warnings": warnings}))
     else:
         from rich.table import Table
@@ -450,23 +502,23 @@ def _is_number(text: str) -> bool:
     return True
 
 
-@app.command()
+@app.command(cls=_Command)
 def simulate(
-    spec: Annotated[str, typer.Argument(help="Call syntax or a .json/.yaml file (the un-reduced schedule).")],
-    metrics: Annotated[Path, typer.Argument(help="Metric file: one value per line, CSV, or a JSON list.")],
-    steps_per_metric: Annotated[int, typer.Option("--steps-per-metric", "-k", help="Steps between two metrics (e.g. steps per epoch).")] = 1,
-    column: Annotated[Optional[str], typer.Option("--column", help="CSV column name or index [default: last].")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="min (the metric should fall) or max.")] = "min",
-    factor: Annotated[float, typer.Option("--factor", help="Multiplier at each reduction.")] = 0.1,
-    patience: Annotated[int, typer.Option("--patience")] = 10,
-    threshold: Annotated[float, typer.Option("--threshold")] = 1e-4,
-    threshold_mode: Annotated[Optional[str], typer.Option("--threshold-mode", help="rel, abs or rel_magnitude [default: by rule].")] = None,
-    cooldown: Annotated[int, typer.Option("--cooldown")] = 0,
-    min_lr: Annotated[float, typer.Option("--min-lr", help="Floor on the effective rate.")] = 0.0,
-    eps: Annotated[float, typer.Option("--eps", help="torch rule: skip a reduction of eps or less.")] = 1e-8,
-    rule: Annotated[str, typer.Option("--rule", help="torch or keras counting rules.")] = "torch",
-    format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also plot to out.png/out.svg/out.pdf.")] = None,
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="Call syntax or a .json/.yaml file (the un-reduced schedule).")],
+    metrics: Annotated[Path, typer.Argument(metavar="METRICS", help="Metric file: one value per line, CSV, or a JSON list.")],
+    steps_per_metric: Annotated[int, typer.Option("--steps-per-metric", "-k", metavar="K", help="Steps between two metrics (e.g. steps per epoch).")] = 1,
+    column: Annotated[Optional[str], typer.Option("--column", metavar="COLUMN", help="CSV column name or index [default: last].")] = None,
+    mode: Annotated[str, typer.Option("--mode", metavar="MODE", help="min (the metric should fall) or max.")] = "min",
+    factor: Annotated[float, typer.Option("--factor", metavar="X", help="Multiplier at each reduction.")] = 0.1,
+    patience: Annotated[int, typer.Option("--patience", metavar="N", help="Metrics without improvement before a reduction.")] = 10,
+    threshold: Annotated[float, typer.Option("--threshold", metavar="X", help="Smallest change that counts as an improvement.")] = 1e-4,
+    threshold_mode: Annotated[Optional[str], typer.Option("--threshold-mode", metavar="MODE", help="rel, abs or rel_magnitude [default: by rule].")] = None,
+    cooldown: Annotated[int, typer.Option("--cooldown", metavar="N", help="Metrics to wait after a reduction before counting again.")] = 0,
+    min_lr: Annotated[float, typer.Option("--min-lr", metavar="LR", help="Floor on the effective rate.")] = 0.0,
+    eps: Annotated[float, typer.Option("--eps", metavar="X", help="torch rule: skip a reduction of eps or less.")] = 1e-8,
+    rule: Annotated[str, typer.Option("--rule", metavar="RULE", help="torch or keras counting rules.")] = "torch",
+    format: Annotated[Format, typer.Option("--format", "-f", metavar="FORMAT", help="table, csv or json.")] = Format.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Also plot to out.png/out.svg/out.pdf (its folder must exist).")] = None,
     terminal: Annotated[bool, typer.Option("--terminal", "-t", help="Also plot in the terminal.")] = False,
 ):
     """The learning rates a metric trace produces with a reduce-on-plateau rule
@@ -522,13 +574,15 @@ def simulate(
 # -- demo ------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html and the figures.")] = Path("lrdecay-report"),
-    quick: Annotated[bool, typer.Option("--quick", help="Shorter trainings (a smoke test).")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FOLDER", help="Folder for index.html and the figures (created if missing).")] = Path("lrdecay-report"),
+    quick: Annotated[bool, typer.Option("--quick", help="Shorter trainings and smaller figures (a quick look, or a smoke test).")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", show_default=False, help="Show a progress bar [default: shown]; the summary is printed either way.")] = True,
 ):
-    """Write the demo report (the seeds' figures, toy trainings, digits comparison) to a folder."""
+    """Write the demo report to a folder: TensorFlow's decay functions as the blog posts on
+    learning-rate decay that the demo reproduces draw them, their toy training and moving
+    average, a training comparison on scikit-learn's digits, the range test and every kind."""
     import importlib.util
 
     missing = [package for module, package in (("matplotlib", "matplotlib"), ("sklearn", "scikit-learn"))
@@ -537,7 +591,7 @@ def demo(
         raise _fail(f"the demo report needs {' and '.join(missing)}: pip install 'lrdecay[demo]'")
     from .report import build
 
-    index = build(out, quick=quick, progress=progress)
+    index = build(out, quick=quick, progress=progress, summary=True)
     print(f"report: {index.resolve()}")
 
 
@@ -549,20 +603,20 @@ class SweepMode(str, Enum):
     linear = "linear"
 
 
-@app.command()
+@app.command(cls=_Command)
 def find(
-    start: Annotated[float, typer.Option("--start", help="First rate of the sweep.")] = 1e-5,
-    end: Annotated[float, typer.Option("--end", help="Last rate of the sweep.")] = 10.0,
-    steps: Annotated[int, typer.Option("--steps", "-n", help="Steps (SGD updates) of the sweep.")] = 100,
-    mode: Annotated[SweepMode, typer.Option("--mode", help="exp (geometric) or linear sweep.")] = SweepMode.exp,
-    smooth: Annotated[float, typer.Option("--smooth", help="Weight of each new loss in the running average, (0, 1].")] = 0.05,
-    diverge: Annotated[float, typer.Option("--diverge", help="Stop when the average passes this times its minimum.")] = 5.0,
-    seed: Annotated[int, typer.Option("--seed", help="Initial weights and minibatch order.")] = 0,
-    total_steps: Annotated[int, typer.Option("--total-steps", help="Training length for the suggested schedules [default: 30 epochs].")] = 0,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Plot to out.png/out.svg/out.pdf.")] = None,
-    save: Annotated[Optional[Path], typer.Option("--save", help="Write the result as JSON to this file.")] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
-    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar [default: on a terminal].")] = None,
+    start: Annotated[float, typer.Option("--start", metavar="LR", help="First rate of the sweep.")] = 1e-5,
+    end: Annotated[float, typer.Option("--end", metavar="LR", help="Last rate of the sweep.")] = 10.0,
+    steps: Annotated[int, typer.Option("--steps", "-n", metavar="N", help="Steps (SGD updates) of the sweep.")] = 100,
+    mode: Annotated[SweepMode, typer.Option("--mode", metavar="MODE", help="exp (geometric) or linear sweep.")] = SweepMode.exp,
+    smooth: Annotated[float, typer.Option("--smooth", metavar="X", help="Weight of each new loss in the running average, (0, 1].")] = 0.05,
+    diverge: Annotated[float, typer.Option("--diverge", metavar="X", help="Stop when the average passes this times its minimum.")] = 5.0,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Random seed of the initial weights and the minibatch order.")] = 0,
+    total_steps: Annotated[int, typer.Option("--total-steps", metavar="N", show_default=False, help="Training length for the suggested schedules [default: 30 epochs].")] = 0,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Plot to out.png/out.svg/out.pdf (its folder must exist).")] = None,
+    save: Annotated[Optional[Path], typer.Option("--save", metavar="FILE", help="Write the result as JSON to this file.")] = None,
+    format: Annotated[CheckFormat, typer.Option("--format", "-f", metavar="FORMAT", help="table or json.")] = CheckFormat.table,
+    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", show_default=False, help="Progress bar [default: on a terminal].")] = None,
 ):
     """The learning-rate range test on a built-in demo problem (the digits network of the demo
     report: NumPy, plain SGD): sweep the rate, print each rule's suggestion and schedules built
@@ -576,8 +630,9 @@ def find(
     if output is not None:
         from . import plot as plotting
 
-        if output.suffix.lower() not in plotting.FILE_FORMATS:
-            raise _fail(f"--output must end with {', '.join(plotting.FILE_FORMATS)}, got {str(output)!r}")
+        _check_output(output, "--output", plotting.FILE_FORMATS)
+    if save is not None:
+        _check_output(save, "--save")
     try:
         data = digits.load_data()
         result = finder_demo.find(data, seed, start_lr=start, end_lr=end, num_steps=steps, mode=mode.value,
@@ -602,7 +657,7 @@ def find(
             result.plot(output, title=f"range test on the digits network (seed {seed})")
         except OSError as error:
             raise _fail(f"{output}: cannot write ({error.strerror or error})") from None
-    if format is Format.json:
+    if format is CheckFormat.json:
         print(json.dumps({**result.to_dict(), "schedules": schedules}))
     else:
         console = _console()
@@ -621,13 +676,13 @@ def find(
 # -- explore ---------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def explore(
-    specs: Annotated[Optional[list[str]], typer.Argument(help="SPECs to open the page with (call syntax or files).")] = None,
-    port: Annotated[Optional[int], typer.Option("--port", "-p", help="Port on 127.0.0.1 [default: 8765, else a free one].")] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", "-n", help="Training length in steps [default: duration+1, else 100].")] = None,
+    specs: Annotated[Optional[list[str]], typer.Argument(metavar="SPEC", help="Schedules to open the page with (call syntax or files).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", "-p", metavar="PORT", help="Port on 127.0.0.1 [default: 8765, else a free one].")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", "-n", metavar="N", help="Training length in steps [default: duration+1, else 100].")] = None,
     log: Annotated[bool, typer.Option("--log", help="Start with a logarithmic value axis.")] = False,
-    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open the page in the web browser.")] = True,
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", show_default=False, help="Open the page in the web browser [default: open it].")] = True,
 ):
     """A local web page to write schedules and see their curves live, with check's warnings,
     the spec as text/YAML/JSON and code for PyTorch, Keras and Optax (Ctrl+C stops it)."""

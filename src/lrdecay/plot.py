@@ -9,6 +9,7 @@ A curve is just ``schedule(np.arange(steps))``: the same code path that drives t
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +29,8 @@ FILE_FORMATS = (".png", ".svg", ".pdf")
 MAX_POINTS = 20_000
 LABEL_WIDTH = 60
 LINE_STYLES = ("-", "--", "-.", ":")
+#: Characters that draw the curves in the terminal when there are several (one each, in turn).
+TERMINAL_MARKERS = ("•", "+", "x", "o", "*", "#", "=", "~")
 
 
 def curve(schedule: Schedule, steps: int, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -106,12 +109,11 @@ def new_figure(width: float = 8.0, height: float = 4.5, ncols: int = 1):
 
 
 def save(fig, path, dpi: int = 100) -> Path:
-    """Write ``fig`` to ``path`` (format from its suffix) and close it."""
+    """Write ``fig`` to ``path`` (format from its suffix; its folder must exist) and close it."""
     import matplotlib
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # SVG keeps its text as text (searchable, smaller); no date, so regenerated files are stable
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "lrdecay"}):
         fig.savefig(path, dpi=dpi, metadata={"Date": None} if path.suffix.lower() == ".svg" else None)
@@ -169,22 +171,21 @@ def terminal_series(series: dict, *, log: bool = False, title: str | None = None
     """Like :func:`terminal_plot` for given values: ``series`` maps a label to ``(steps, values)``."""
     import plotext
 
-    labels = list(series)
-    fit = max(8, width // 2 - 6)  # plotext leaves out a legend wider than the canvas
-    key = ""
-    if any(len(label) > fit for label in labels):
-        key = "".join(f"\n[{i}] {label}" for i, label in enumerate(labels, 1))
-        labels = [f"[{i}]" for i in range(1, len(labels) + 1)]
+    # the key goes under the plot, never over the curves; several curves get one marker each,
+    # so that they stay apart without colour too
+    markers = ("hd",) if len(series) == 1 else TERMINAL_MARKERS
+    key = "".join(f"\n  {'─' if marker == 'hd' else marker} {label}"
+                  for marker, label in zip(itertools.cycle(markers), series))
     figure = plotext.figure
     figure.clear()
-    for label, (x, y) in zip(labels, series.values()):
+    for marker, (x, y) in zip(itertools.cycle(markers), series.values()):
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         if len(x) > 4 * width:
             keep = np.unique(np.linspace(0, len(x) - 1, 4 * width).round().astype(np.int64))
             x, y = x[keep], y[keep]
         if log:
             x, y = x[y > 0], y[y > 0]
-        figure.draw(figure.signal(x.tolist(), y.tolist()).label(label).lines())
+        figure.draw(figure.signal(x.tolist(), y.tolist(), marker=marker).lines())
     if log:
         figure.ruler(axis="y").scale("log")
     figure.title(title or "")
