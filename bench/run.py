@@ -177,14 +177,17 @@ def bench_curves(repeats, sizes):
     for name, (ours, by_hand) in curve_cases().items():
         for n in sizes:
             t = np.arange(n)
-            hand = lambda: by_hand(t.astype(np.float64))  # noqa: E731 - the steps are ints, like ours
-            np.testing.assert_allclose(ours(t), hand(), rtol=1e-12, atol=1e-15 * LR)  # restarts: 1 + cos cancels
-            fns = {"lrdecay": lambda: ours(t), "numpy": hand, "float32": lambda: ours.curve(n, dtype=np.float32)}
+            def hand(t=t, by_hand=by_hand):  # the steps are ints, like ours
+                return by_hand(t.astype(np.float64))
+
+            np.testing.assert_allclose(ours(t), hand(), rtol=1e-12, atol=1e-15 * LR)
+            fns = {"lrdecay": lambda t=t, ours=ours: ours(t), "numpy": hand,
+                   "float32": lambda n=n, ours=ours: ours.curve(n, dtype=np.float32)}
             times = interleaved(fns, max(3, repeats * 10**6 // n + 2))
             memory = {k: peak_bytes(fn) for k, fn in fns.items()}
             mine, mine_text = stats(times["lrdecay"], 1e3)
             theirs, theirs_text = stats(times["numpy"], 1e3)
-            f32, f32_text = stats(times["float32"], 1e3)
+            _, f32_text = stats(times["float32"], 1e3)
             rows.append([f"{name}, N={n:.0e}", mine_text, theirs_text, f"{mine / theirs:.2f}",
                          f"{memory['lrdecay'] / 2**20:.1f} / {memory['numpy'] / 2**20:.1f}",
                          f"{memory['lrdecay'] / memory['numpy']:.2f}", f32_text,
@@ -274,9 +277,9 @@ def bench_torch(repeats, steps=1000):
                 options = {k: (v() if k == "plateau" else v) for k, v in kwargs.items()}
                 return ScheduleLR(optimizer(groups), clock="calls", **options)
 
-            def run(make, metric=with_metric, groups=groups, keep=None):
+            def run(make, metric=with_metric, groups=groups, keep=None, torch_scheduler=make_torch):
                 def go():  # a fresh scheduler, 50 steps of warm-up, then the timed steps
-                    scheduler = make(optimizer(groups)) if make is make_torch else make()
+                    scheduler = make(optimizer(groups)) if make is torch_scheduler else make()
                     for m in metrics[:50]:
                         scheduler.step(m) if metric else scheduler.step()
                     start = time.perf_counter()

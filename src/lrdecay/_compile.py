@@ -45,7 +45,7 @@ class Node:
     ``(low, high)`` when every value of the node is known to lie in ``[low, high]`` and to be
     neither NaN nor ``-0.0`` (else None): what lets exact identities drop operations (below)."""
 
-    __slots__ = ("op", "args", "is_float", "bounds")
+    __slots__ = ("args", "bounds", "is_float", "op")
     __hash__ = object.__hash__
 
     def __init__(self, op: str, args: tuple, is_float: bool, bounds=None):
@@ -176,13 +176,17 @@ def _is_float(x) -> bool:
 def _bounds(x):
     if isinstance(x, Node):
         return x.bounds
-    if type(x) in _NUMBERS and x == x and not (x == 0 and math.copysign(1.0, x) < 0):
+    if type(x) in _NUMBERS and not _nan(x) and not (x == 0 and math.copysign(1.0, x) < 0):
         return (x, x)
     return None
 
 
+def _nan(x) -> bool:
+    return type(x) is float and math.isnan(x)  # ints: never (and maybe too large for a float)
+
+
 def _checked(low, high):
-    return None if low != low or high != high else (low, high)  # NaN: inf - inf, 0 * inf
+    return None if _nan(low) or _nan(high) else (low, high)  # NaN: inf - inf, 0 * inf
 
 
 def _arithmetic_bounds(op, a, b):
@@ -258,9 +262,9 @@ def _math_call(name, *args):
     x, xb = args[0], bounds[0]
     if name == "abs" and xb is not None and xb[0] >= 0:
         return x
-    if name == "fmod" and xb is not None and bounds[1] is not None and not isinstance(args[1], Node):
-        if xb[0] >= 0 and xb[1] < args[1] < math.inf:  # fmod(x, y) is x for 0 <= x < y
-            return x if _is_float(x) else _node("*", (x, 1.0), True, xb)
+    if (name == "fmod" and xb is not None and not isinstance(args[1], Node)
+            and xb[0] >= 0 and xb[1] < args[1] < math.inf):  # fmod(x, y) is x for 0 <= x < y
+        return x if _is_float(x) else _node("*", (x, 1.0), True, xb)
     node_bounds = None
     if name in ("floor", "ceil") and xb is not None and -math.inf < xb[0] and xb[1] < math.inf:
         rounding = math.floor if name == "floor" else math.ceil
@@ -564,7 +568,7 @@ class _Splice(ast.NodeTransformer):
     def __init__(self, expr):
         self.expr = expr
 
-    def visit_Name(self, node):  # noqa: N802 - ast's naming
+    def visit_Name(self, node):
         return self.expr if node.id == "_EXPR" else node
 
 
