@@ -320,19 +320,18 @@ class NumpyBackend(Backend):
             else:  # checked and converted a block at a time, while it is in the cache
                 self._check(steps[start:stop])
                 t = np.asarray(steps[start:stop], dtype=np.float64)
-            # Sorted blocks (curves) go one by one. From an unsorted block on, the rest goes in
-            # one: ``piecewise`` then groups each segment's steps once, not once per block.
-            ordered = counting or self._is_sorted(t, ())
-            if not ordered and stop < size:
-                stop = size
-                self._check(steps[start:stop])
-                t = np.asarray(steps[start:stop], dtype=np.float64)
-            if ordered:
+                # Steps that start out of order (not a curve) go in one block: a ``piecewise``
+                # then groups each segment's steps once, not once per block.
+                if not start and stop < size and not self._is_sorted(t, ()):
+                    stop = size
+                    self._check(steps[start:stop])
+                    t = np.asarray(steps, dtype=np.float64)
+            if counting:  # known to be sorted: a ``piecewise`` need not check
                 known_sorted.append(t)
             try:
                 target[start:stop] = formula(t, self)
             finally:
-                if ordered:
+                if counting:
                     known_sorted.pop()
             start = stop
         if not direct:
