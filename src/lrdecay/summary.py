@@ -23,15 +23,19 @@ CHECK_POINTS = 1_000_000
 
 
 def short_number(value: float) -> str:
+    """``value`` with up to 10 significant digits, as the command line prints rates."""
     return f"{value:.10g}"
 
 
 def default_steps(schedules: list[Schedule]) -> int:
+    """Steps to show: the longest duration plus one (its last change included), else
+    ``DEFAULT_STEPS`` when none of ``schedules`` ever stops changing."""
     durations = [s.duration for s in schedules if s.duration is not None and math.isfinite(s.duration)]
     return int(math.ceil(max(durations))) + 1 if durations else DEFAULT_STEPS
 
 
 def values_at(schedule: Schedule, steps: list[int] | np.ndarray) -> np.ndarray:
+    """The values of ``schedule`` at whole ``steps``, as a float64 array."""
     return np.asarray(schedule(np.asarray(steps, dtype=np.int64)), dtype=np.float64)
 
 
@@ -53,6 +57,8 @@ def walk(schedule: Schedule):
 
 
 def parameters(cls) -> str:
+    """The parameters of a schedule class as ``lrdecay list`` shows them: required ones by name,
+    the others as ``name=default``."""
     parts = []
     for f in dataclasses.fields(cls):
         if not f.init:
@@ -67,6 +73,7 @@ def parameters(cls) -> str:
 
 
 def formula(cls) -> str:
+    """The first paragraph of a schedule class's docstring (its formula), on one line."""
     doc = (cls.__doc__ or "").strip().split("\n\n")[0]
     return " ".join(doc.replace("``", "").split())
 
