@@ -33,6 +33,13 @@ def main() -> None:
         "drawn over its duration and a quarter more, or 1000 steps when it never ends. To draw",
         "your own: `lrdecay plot \"SPEC\" -o out.png` (see [cli.md](cli.md)).",
         "",
+        "Each example is the call syntax that `lrdecay show`, `lrdecay plot` and spec files read, and",
+        "Python once the kinds are imported:",
+        "",
+        "```python",
+        "from lrdecay import *  # the examples below name the kinds directly",
+        "```",
+        "",
     ]
     kinds = registry()
     lines += [", ".join(f"[{kind}](#{kind})" for kind in kinds), ""]

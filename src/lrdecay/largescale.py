@@ -27,6 +27,7 @@ __all__ = [
     "OnClock",
     "on_clock",
     "ScaleByBatch",
+    "scale_by_batch",
     "scale_lr",
     "scale_wd",
     "ClockJoin",
@@ -35,6 +36,8 @@ __all__ = [
 
 RAMP_VALUES = ("samples", "tokens", "batch_size")
 SCALING_RULES = ("linear", "sqrt")
+#: A ramp is planned batch size by batch size (Megatron's ramps have tens to hundreds).
+MAX_RAMP_INCREMENTS = 10_000
 
 
 @register
@@ -72,6 +75,12 @@ class BatchRamp(Schedule):
             raise ValueError(
                 f"end - start must be a multiple of increment, got {self.end!r} - {self.start!r} = "
                 f"{self.end - self.start!r} and increment={self.increment!r}"
+            )
+        if (self.end - self.start) // self.increment > MAX_RAMP_INCREMENTS:
+            raise ValueError(
+                f"a ramp from start={self.start!r} to end={self.end!r} by increment={self.increment!r} has "
+                f"{(self.end - self.start) // self.increment} batch sizes; at most {MAX_RAMP_INCREMENTS} are "
+                "supported (use a larger increment)"
             )
         if self.end > self.start and not self.ramp_samples > 0:
             raise ValueError(f"ramp_samples must be > 0 for a ramp from {self.start} to {self.end}, got {self.ramp_samples!r}")
@@ -273,6 +282,9 @@ class ScaleByBatch(Schedule):
         if not isinstance(self.batch, BatchRamp) or inner is None:
             return inner
         return max(inner, self.batch.duration)
+
+
+scale_by_batch = ScaleByBatch  # the kind's name, as every kind has one (its repr is a call of it)
 
 
 class _Scalar:
