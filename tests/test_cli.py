@@ -385,6 +385,14 @@ def test_list_word_finds_every_kind_containing_it():
     assert result.returncode == 2 and "no schedule kind contains 'cosinus'" in result.stderr
 
 
+def test_list_prints_plain_text():
+    for row in json.loads(ok("list", "--format", "json").stdout):
+        for key in ("formula", "matches", "parameters"):
+            for markup in ("``", ":class:", ":func:", ":meth:", ":data:", ":attr:"):
+                assert markup not in row[key], (row["kind"], key, row[key])
+    assert "same phases as OneCycle." in ok("list", "one_cycle_momentum").stdout
+
+
 def test_check_refuses_csv():
     result = run("check", "constant(0.1)", "-f", "csv")
     assert result.returncode == 2 and "csv" in result.stderr

@@ -226,6 +226,11 @@ def test_gallery_axis_says_what_the_value_is(report):
     assert value_label(example("megatron_wd")) == "weight decay"
     assert value_label(example("batch_ramp")) == "global batch size"
     assert value_label(example("cosine_decay")) == "learning rate"
+    out, _ = report
+    page = (out / "index.html").read_text(encoding="utf-8")
+    # each gallery caption says what the curve is (its formula) and what it matches
+    assert "<figcaption>left(t) + right (right a number or a schedule)" in page
+    assert "same phases as OneCycle. Matches: torch OneCycleLR" in page
 
 
 def test_inline_code_in_html():

@@ -98,14 +98,16 @@ def draw(ax, schedules, steps: int, *, labels=None, log: bool = False, title: st
     return ax
 
 
-def new_figure(width: float = 8.0, height: float = 4.5, ncols: int = 1):
-    """A matplotlib figure and its axes (``ncols`` side by side) on the Agg backend."""
+def new_figure(width: float = 8.0, height: float = 4.5, ncols: int = 1, layout: str | None = "constrained"):
+    """A matplotlib figure and its axes (``ncols`` side by side) on the Agg backend. ``layout``
+    is matplotlib's: ``"constrained"`` fits the labels (at a cost on every save), ``None`` keeps
+    fixed margins (set them with ``fig.subplots_adjust``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(1, ncols, figsize=(width, height), layout="constrained")
+    return plt.subplots(1, ncols, figsize=(width, height), layout=layout)
 
 
 def save(fig, path, dpi: int = 100) -> Path:

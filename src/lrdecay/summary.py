@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 
@@ -73,8 +74,10 @@ def parameters(cls) -> str:
 
 
 def formula(cls) -> str:
-    """The first paragraph of a schedule class's docstring (its formula), on one line."""
+    """The first paragraph of a schedule class's docstring (its formula), on one line, in plain
+    text (no ``code`` quotes or Sphinx roles)."""
     doc = (cls.__doc__ or "").strip().split("\n\n")[0]
+    doc = re.sub(r":[a-z]+:`~?\.?([^`]+)`", r"\1", doc)
     return " ".join(doc.replace("``", "").split())
 
 

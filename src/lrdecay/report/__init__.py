@@ -20,6 +20,7 @@ from .. import plot as plotting
 from ..plateau import Plateau
 from ..schedule import registry
 from ..spec import SpecError, parse
+from ..summary import formula
 from . import digits, finder_demo, html
 from .ema_demo import DECAY, SHADOWS, follow, oscillating_weight, tensorflow_example
 from .gallery import example, span, value_label
@@ -45,10 +46,11 @@ class _Report:
         self.missing: list[str] = []
         (out / FIGURES).mkdir(parents=True, exist_ok=True)
 
-    def save(self, fig, name: str) -> str:
-        """Write a figure under figures/ and return its path relative to index.html."""
+    def save(self, fig, name: str, dpi: int = 80) -> str:
+        """Write a figure under figures/ and return its path relative to index.html (``dpi``
+        with --quick, else 100)."""
         relative = f"{FIGURES}/{name}.png"
-        plotting.save(fig, self.out / relative, dpi=80 if self.quick else 100)
+        plotting.save(fig, self.out / relative, dpi=dpi if self.quick else 100)
         return relative
 
     def schedule(self, spec: str):
@@ -239,11 +241,16 @@ def _gallery(report: _Report, advance: Callable[[], None]) -> None:
     for kind, cls in registry().items():
         schedule = example(kind)
         if schedule is not None:
-            fig, ax = plotting.new_figure(6.0, 2.6)
+            if report.quick:  # fixed margins: half the time of a fitted layout, for 50-odd figures
+                fig, ax = plotting.new_figure(6.0, 2.6, layout=None)
+                fig.subplots_adjust(left=0.13, right=0.97, bottom=0.19, top=0.95)
+            else:
+                fig, ax = plotting.new_figure(6.0, 2.6)
             plotting.draw(ax, schedule, span(schedule), labels=[kind], ylabel=value_label(schedule))
-            src = report.save(fig, f"gallery_{kind}")
+            src = report.save(fig, f"gallery_{kind}", dpi=60)
             body.append(html.heading(kind))
-            body.append(html.figure(src, cls.matches or kind))
+            caption = formula(cls) + (f" Matches: {cls.matches}." if cls.matches else "")
+            body.append(html.figure(src, caption.strip() or kind))
             body.append(html.code(repr(schedule)))
         advance()
     report.sections.append(("gallery", "Every schedule", "".join(body)))
