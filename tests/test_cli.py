@@ -381,6 +381,9 @@ def test_list_word_finds_every_kind_containing_it():
     assert "more schedule kinds containing 'cosine_decay'" in detail and "warmup_cosine_decay" in detail
     rows = json.loads(ok("list", "cosine_decay", "-f", "json").stdout)
     assert rows[0]["kind"] == "cosine_decay" and "cosine_decay_restarts" in {r["kind"] for r in rows}
+    rows = json.loads(ok("list", "one-cycle", "-f", "json").stdout)  # underscores and dashes aside
+    assert {row["kind"] for row in rows} == {"one_cycle", "one_cycle_momentum", "cosine_onecycle", "linear_onecycle"}
+    assert rows[0]["kind"] == "one_cycle"
     result = run("list", "cosinus")
     assert result.returncode == 2 and "no schedule kind contains 'cosinus'" in result.stderr
 

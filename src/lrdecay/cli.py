@@ -191,7 +191,7 @@ def _parse_at(text: str) -> list[int]:
 
 @app.command("list", cls=_Command)
 def list_(
-    word: Annotated[Optional[str], typer.Argument(metavar="WORD", help="Only the kinds whose name contains WORD (a kind's exact name also shows it in detail).")] = None,
+    word: Annotated[Optional[str], typer.Argument(metavar="WORD", help="Only the kinds whose name contains WORD, underscores aside (a kind's exact name also shows it in detail).")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", metavar="FORMAT", help="table, csv or json.")] = Format.table,
 ):
     """Every schedule kind and composition node: parameters, defaults, the framework function it
@@ -201,14 +201,17 @@ def list_(
     kinds = registry()
     exact = None
     if word is not None:
-        found = [name for name in kinds if word.lower() in name.lower()]
+        def plain(text: str) -> str:  # one_cycle, one-cycle and onecycle are the same word
+            return text.lower().replace("_", "").replace("-", "")
+
+        found = [name for name in kinds if plain(word) in plain(name)]
         if not found:
             import difflib
 
             hint = difflib.get_close_matches(word.lower(), kinds, n=1)
             raise _fail(f"no schedule kind contains {word!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
                         + "; lrdecay list shows them all")
-        exact = next((name for name in found if name.lower() == word.lower()), found[0] if len(found) == 1 else None)
+        exact = next((name for name in found if plain(name) == plain(word)), found[0] if len(found) == 1 else None)
         found.sort(key=lambda name: name != exact)  # the exact name first
         kinds = {name: kinds[name] for name in found}
     rows = []
