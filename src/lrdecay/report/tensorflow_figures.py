@@ -93,7 +93,9 @@ FIGURES = (
         "exponential_decay_with_burnin, as the blog posts describe it: a short ramp (burn-in) "
         "before the exponential decay takes over. Shown with the values of their example (lr 0.01, decay_steps 1000, "
         "decay_rate 0.96, 500 burn-in steps) and with darknet's burn-in ramp (lr * (step / "
-        "burn_in) ^ 4) in front of the same decay.",
+        "burn_in) ^ 4) in front of the same decay: the two curves coincide (the dashed one lies on "
+        "the solid one), since exponential_decay_with_burnin is that warm-up. The decay restarts "
+        "its clock at the end of the burn-in, so it stays above the curve without burn-in.",
         3000,
         (("exponential_decay_with_burnin", "exponential_decay_with_burnin(0.01, decay_steps=1000, decay_rate=0.96, burnin_steps=500)"),
          ("warmup(shape='burnin')", "warmup(exponential_decay(0.01, decay_steps=1000, decay_rate=0.96), steps=500, shape='burnin')"),
