@@ -367,6 +367,12 @@ def test_help_is_plain_and_every_option_explained(command):
         assert help_text.count("[default:") <= 1
 
 
+def test_top_level_help_is_plain():
+    text = ok("--help").stdout
+    for markup in ("<", "{", "list[", ":func:", ":class:", "``"):
+        assert markup not in text, markup
+
+
 def test_list_word_finds_every_kind_containing_it():
     rows = json.loads(ok("list", "cosine", "-f", "json").stdout)
     assert {row["kind"] for row in rows} == {kind for kind in lrdecay.registry() if "cosine" in kind}
