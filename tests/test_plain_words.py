@@ -18,7 +18,7 @@ COMMANDS = ("list", "show", "plot", "check", "simulate", "demo", "find", "explor
 #: "seed" as a word, except as an option or parameter name (--seed, noise_seed, seed=0, `seed`)
 SEED = re.compile(r"(?<![-_`])\bseeds?\b(?![_=`])", re.I)
 #: where "seed" is a random-number seed
-RANDOM_SEED = re.compile(r"(random|dropout) seeds?|seeds? states", re.I)
+RANDOM_SEED = re.compile(r"(random|dropout|default) seeds?|seeds? states|seeds? (is|of|=) ?\d", re.I)
 
 
 def jargon(text: str) -> list[str]:
@@ -46,6 +46,7 @@ def test_the_detector_finds_jargon_and_spares_random_seeds():
     assert jargon("as the seed articles show")
     assert not jargon("--seed N  Random seed of the initial weights; noise_seed; seed=0; `seed`")
     assert not jargon("dropout seed states\n```python\nseed = 1  # the seed\n```")
+    assert not jargon("timm's default seed is 42") and not jargon("a seed of 0")
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
