@@ -127,7 +127,8 @@ def _entry(qualified: str, obj, aliases: list[str], level: str = "###") -> list[
                 head = f"`{name}` (property)"
             else:
                 head = f"`{signature(name, member, method=True)}`"
-            lines += [f"- {head}: " + _doc(member).replace("\n", "\n  "), ""]
+            body = "\n".join(f"  {line}" if line else "" for line in _doc(member).splitlines())
+            lines += [f"- {head}: " + body.lstrip(), ""]
     return lines
 
 
