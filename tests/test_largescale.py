@@ -128,6 +128,8 @@ def test_batch_ramp_bad_arguments():
         batch_ramp(8, 32, 8, 0)
     with pytest.raises(ValueError, match='value="tokens" needs seq_length'):
         batch_ramp(8, 32, 8, 100, value="tokens")
+    with pytest.raises(ValueError, match="has 1000000000 batch sizes; at most 10000"):
+        batch_ramp(1, 10**9 + 1, 1, 10**12)  # planned size by size: refused, not an endless plan
     ramp = batch_ramp(8, 32, 8, 100)
     with pytest.raises(ValueError, match="tokens need seq_length"):
         ramp.tokens(3)
