@@ -3,17 +3,13 @@ DistributedDataParallel model): each rank sees different data, the loss is avera
 ranks, so both ranks record the same curve and get the same suggestions -- the curve of one
 process training on both ranks' batches together -- and both models are restored."""
 
-import json
-import os
-import socket
-import subprocess
-import sys
 
 import numpy as np
 import torch
 import torch.distributed as dist
 
 from lrdecay.finder_torch import lr_find
+from tests._gloo import finish, run_ranks, start
 
 SETTINGS = dict(start_lr=1e-4, end_lr=50.0, num_steps=60)
 
@@ -33,37 +29,17 @@ def model_and_optimizer():
 
 
 def worker():
-    dist.init_process_group("gloo", init_method="env://")
+    start()
     model, optimizer = model_and_optimizer()
     ddp = torch.nn.parallel.DistributedDataParallel(model)
     before = [p.detach().clone() for p in model.parameters()]
     result = lr_find(ddp, optimizer, torch.nn.functional.mse_loss, batches(dist.get_rank()), **SETTINGS)
     restored = all(torch.equal(a, b) for a, b in zip(before, model.parameters())) and not optimizer.state
-    dist.barrier()  # neither rank tears the group down while the other still talks to it
-    dist.destroy_process_group()
-    print(json.dumps({**result.to_dict(), "restored": restored}), flush=True)
-    os._exit(0)  # gloo's threads can abort the interpreter's teardown under load: leave without it
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    finish({**result.to_dict(), "restored": restored})
 
 
 def test_two_gloo_processes_get_the_same_suggestion():
-    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()), "WORLD_SIZE": "2",
-           "GLOO_SOCKET_IFNAME": "lo", "PYTHONPATH": os.pathsep.join(sys.path)}
-    procs = [subprocess.Popen([sys.executable, __file__], env={**env, "RANK": str(rank)},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in (0, 1)]
-    try:
-        outputs = [proc.communicate(timeout=180) for proc in procs]
-    finally:
-        for proc in procs:
-            proc.kill()
-    for proc, (_, err) in zip(procs, outputs):
-        assert proc.returncode == 0, err[-3000:]
-    rank0, rank1 = (json.loads(out.strip().splitlines()[-1]) for out, _ in outputs)
+    rank0, rank1 = run_ranks(__file__, 2)
     assert rank0["restored"] and rank1["restored"]
     assert rank0 == rank1  # the same curve, stop and suggestions, to the bit
     assert rank0["suggestion"] is not None

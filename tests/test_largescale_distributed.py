@@ -4,10 +4,6 @@ two gloo processes (micro-batches of 4) train for a while and save a checkpoint,
 and the sample position (which samples each step consumed) are exactly those of the plan: the
 ramp's clock is in samples, so it does not depend on the world size or the micro-batch size."""
 
-import json
-import os
-import socket
-import subprocess
 import sys
 
 import torch
@@ -15,6 +11,7 @@ import torch.distributed as dist
 
 import lrdecay
 from lrdecay.torch import ScheduleLR
+from tests._gloo import finish, run_ranks, start
 
 RAMP = lrdecay.batch_ramp(8, 32, 8, 600)
 #: Megatron's rate, counted in samples: warm-up over 300 samples, cosine decay to 20 000
@@ -66,33 +63,13 @@ def train(steps, load, save, micro_batch):
 
 
 def worker(steps, load, save, micro_batch):
-    dist.init_process_group("gloo", init_method="env://")
+    start()
     log = train(steps, load or None, save or None, micro_batch)
-    dist.barrier()
-    dist.destroy_process_group()
-    print(json.dumps(log), flush=True)
-    os._exit(0)  # see test_plateau_distributed: no gloo teardown under load
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    finish(log)
 
 
 def run(world, steps, micro_batch, load="", save=""):
-    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()), "WORLD_SIZE": str(world),
-           "GLOO_SOCKET_IFNAME": "lo", "PYTHONPATH": os.pathsep.join(sys.path)}
-    procs = [subprocess.Popen([sys.executable, __file__, str(steps), load, save, str(micro_batch)], env={**env, "RANK": str(rank)},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in range(world)]
-    try:
-        outputs = [proc.communicate(timeout=180) for proc in procs]
-    finally:
-        for proc in procs:
-            proc.kill()
-    for proc, (_, err) in zip(procs, outputs):
-        assert proc.returncode == 0, err[-3000:]
-    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    return run_ranks(__file__, world, (steps, load, save, micro_batch))
 
 
 def test_resume_on_fewer_processes_mid_ramp_keeps_rate_and_sample_position(tmp_path):

@@ -1,17 +1,13 @@
 """Plateau across two real processes (torch.distributed, gloo on 127.0.0.1): every rank applies the
 same factor and learning rate although each sees a different local metric."""
 
-import json
-import os
-import socket
-import subprocess
-import sys
 
 import numpy as np
 import torch
 import torch.distributed as dist
 
 from lrdecay import Plateau
+from tests._gloo import finish, run_ranks, start
 
 SYNCS = ["mean", "min", "max", "rank0", "none"]
 CONFIG = dict(patience=1, factor=0.5, threshold=0.1, threshold_mode="abs", cooldown=1)
@@ -38,20 +34,9 @@ def run_rank(sync):
 
 
 def worker():
-    dist.init_process_group("gloo", init_method="env://")
+    start()
     results = {sync: run_rank(sync) for sync in SYNCS}
-    dist.barrier()  # neither rank tears the group down while the other still talks to it
-    dist.destroy_process_group()
-    print(json.dumps(results), flush=True)
-    # Under load, gloo's threads can abort the interpreter's teardown ("terminate called without
-    # an active exception") after all the work is done and printed: leave without that teardown.
-    os._exit(0)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    finish(results)
 
 
 def expected(trace):
@@ -60,18 +45,7 @@ def expected(trace):
 
 
 def test_two_gloo_processes_apply_identical_factors():
-    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()), "WORLD_SIZE": "2",
-           "GLOO_SOCKET_IFNAME": "lo", "PYTHONPATH": os.pathsep.join(sys.path)}
-    procs = [subprocess.Popen([sys.executable, __file__], env={**env, "RANK": str(rank)},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in (0, 1)]
-    try:
-        outputs = [proc.communicate(timeout=120) for proc in procs]
-    finally:
-        for proc in procs:
-            proc.kill()
-    for proc, (_, err) in zip(procs, outputs):
-        assert proc.returncode == 0, err[-3000:]
-    rank0, rank1 = (json.loads(out.strip().splitlines()[-1]) for out, _ in outputs)
+    rank0, rank1 = run_ranks(__file__, 2, timeout=120)
 
     traces = np.array([local_trace(0), local_trace(1)])
     reduced = {"mean": (traces[0] + traces[1]) / 2, "min": traces.min(0), "max": traces.max(0), "rank0": traces[0]}
