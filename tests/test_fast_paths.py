@@ -20,7 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrdecay
-from lrdecay._compile import scalar_source
+from lrdecay._compile import scalar_function, scalar_source
+from lrdecay.schedule import CALLS_BEFORE_COMPILING
 from lrdecay.backends import MATH, Backend, numpy_backend
 
 EXAMPLES = all_examples()
@@ -48,8 +49,9 @@ def test_every_kind_is_compiled_except_the_known_ones():
 @settings(max_examples=40)
 @given(steps=st.lists(STEPS, min_size=1, max_size=10))
 def test_compiled_scalar_is_the_formula_bit_for_bit(schedule, steps):
+    compiled = scalar_function(schedule)
     for step in steps:
-        fast, ref = schedule(step), reference(schedule, step)
+        fast, ref = compiled(step), reference(schedule, step)
         assert type(fast) is float
         assert same(fast, ref), (schedule, step, fast, ref, scalar_source(schedule))
 
@@ -58,8 +60,9 @@ def test_compiled_scalar_is_the_formula_bit_for_bit(schedule, steps):
 def test_compiled_scalar_at_every_boundary(schedule):
     # around every step where a segment, phase or cycle could change (dense near 0), and far out
     steps = list(range(1200)) + [2**k + d for k in range(10, 41, 3) for d in (-1, 0, 1)]
-    mismatches = [(t, schedule(t), reference(schedule, t)) for t in steps
-                  if not same(schedule(t), reference(schedule, t))]
+    compiled = scalar_function(schedule)
+    mismatches = [(t, compiled(t), reference(schedule, t)) for t in steps
+                  if not same(compiled(t), reference(schedule, t))]
     assert not mismatches, (schedule, mismatches[:5])
 
 
@@ -127,9 +130,24 @@ def test_compiled_function_reads_as_the_formula():
     assert join.count("if t < ") == 7 and outermost.test.comparators[0].value == 4, join  # a balanced tree
 
 
+def test_a_schedule_compiles_once_it_is_in_use():
+    inner = lrdecay.cosine_decay(0.1, 100)
+    outer = lrdecay.warmup(inner, 10)  # the warm-up reads inner(0) when it is built
+    answers = [outer(t) for t in range(CALLS_BEFORE_COMPILING - 1)]
+    assert outer._call.__name__ == inner._call.__name__ == "call"  # not compiled yet: the formula itself
+    assert answers == [reference(outer, t) for t in range(CALLS_BEFORE_COMPILING - 1)]
+    assert outer(50) == reference(outer, 50) and outer._call.__name__ == "warmup_at"  # compiled now
+    assert outer(50) == reference(outer, 50) and outer(-0.0) == reference(outer, 0)
+    with pytest.raises(ValueError, match="step must be a finite number >= 0"):
+        lrdecay.cosine_decay(0.1, 100)(-1)  # checked before compiling too
+    np.testing.assert_array_equal(inner(np.arange(5.0)), lrdecay.cosine_decay(0.1, 100)(np.arange(5.0)))
+
+
 def test_schedules_with_compiled_functions_pickle():
     s = lrdecay.warmup(lrdecay.cosine_decay(0.1, 100), 10)
-    s(5)  # compiles
+    for t in range(CALLS_BEFORE_COMPILING):
+        s(t)  # compiles
+    assert s._call.__name__ == "warmup_at"
     again = pickle.loads(pickle.dumps(s))
     assert again == s and again(5) == s(5)
 

@@ -3,7 +3,7 @@
 A schedule's formula is written once, in ``_eval(t, xp)``. Evaluating it on the ``math``
 backend for every ``s(step)`` pays for the formula's structure at every call: the call into each
 child's ``_eval``, the lookups of its parameters, the backend's attributes. Here the formula is
-run once, lazily (the first scalar call), with a *symbolic* step: :class:`SymbolicBackend`
+run once, lazily (once the schedule is in use: see ``Schedule._call``), with a *symbolic* step: :class:`SymbolicBackend`
 records every operation the formula does on ``t`` as a node of an expression graph, while
 everything that does not depend on ``t`` (parameters, ``1 - alpha``, a phase plan) is computed
 then and there, exactly as the formula computes it. The graph is then emitted as the body of a

@@ -10,14 +10,15 @@ and by ``repr``.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import functools
+import inspect
+import math
 import numbers
 import operator
 from typing import ClassVar
 
 from ._validate import plain_value
-from .backends import get_backend
+from .backends import MATH, get_backend
 
 __all__ = ["Schedule", "register", "registry"]
 
@@ -53,17 +54,46 @@ class _CallSignature:
         return inspect.Signature([inspect.Parameter("step", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
 
 
+#: Scalar calls a schedule answers from its formula directly before it compiles its scalar
+#: function: a schedule called only a few times (by a parent at construction, in a check, in a
+#: plot of a few points) never pays for compiling (about 0.5 ms).
+CALLS_BEFORE_COMPILING = 16
+
+
+def compiled_call(schedule):
+    """``schedule``'s compiled scalar function (:mod:`lrdecay._compile`), compiled now if it
+    isn't yet: for callers that will evaluate it many times (the torch adapter's step)."""
+    function = schedule.__dict__.get("_compiled")
+    if function is None:
+        from ._compile import scalar_function
+
+        function = schedule.__dict__["_compiled"] = schedule.__dict__["_call"] = scalar_function(schedule)
+    return function
+
+
 class _CompiledOnFirstUse:
-    """``schedule._call``: compiled on first access and stored in the instance's ``__dict__``
-    (a non-data descriptor: later reads find the function there directly)."""
+    """``schedule._call``: on first access, a function that evaluates ``_eval`` on the ``math``
+    backend for the first :data:`CALLS_BEFORE_COMPILING` calls and then puts the compiled
+    function in its place; stored in the instance's ``__dict__`` (a non-data descriptor: later
+    reads find the function there directly)."""
 
     def __get__(self, schedule, owner=None):
         if schedule is None:
             return self
-        from ._compile import scalar_function
+        remaining = CALLS_BEFORE_COMPILING
 
-        function = schedule.__dict__["_call"] = scalar_function(schedule)
-        return function
+        def call(step):  # a caller may hold on to it: once compiled, it hands every call over
+            nonlocal remaining
+            remaining -= 1
+            if remaining <= 0:
+                return compiled_call(schedule)(step)
+            cls = type(step)
+            if (cls is int or cls is float) and 0 <= step < math.inf:
+                return float(schedule._eval(float(step) + 0.0, MATH))  # a step of -0.0 is step 0
+            return schedule._call_other(step)
+
+        schedule.__dict__["_call"] = call
+        return call
 
 
 class Schedule:
@@ -115,13 +145,14 @@ class Schedule:
 
         return numpy_backend().values(self._eval, *_curve_args(steps, dtype, out))
 
-    #: ``step -> value``: ``_eval`` traced and compiled on first use (:mod:`lrdecay._compile`);
-    #: equal to ``float(self._eval(float(step), MATH))`` for Python numbers.
+    #: ``step -> value``: ``_eval`` traced and compiled once the schedule is in use
+    #: (:mod:`lrdecay._compile`); equal to ``float(self._eval(float(step), MATH))`` for Python numbers.
     _call = _CompiledOnFirstUse()
 
     def __getstate__(self):  # pickle / deepcopy: the compiled function is rebuilt on use
         state = dict(self.__dict__)
         state.pop("_call", None)
+        state.pop("_compiled", None)
         return state
 
     def _eval(self, t, xp):  # pragma: no cover - every subclass defines it
@@ -269,7 +300,7 @@ def _check_finite(schedule) -> None:
     """Refuse parameters whose values overflow or are undefined (inf, NaN, an exception) at the
     probe steps: at every step of the steps 0, 1, 2, ..., powers of 2 and 10 up to 2**63 and
     around the duration, in float64 (NumPy) and at a few of them as Python floats."""
-    from .backends import MATH, numpy_backend
+    from .backends import numpy_backend
 
     steps = list(_PROBE_STEPS)
     duration = schedule.duration

@@ -20,9 +20,10 @@ import torch  # absolute import: this is the real torch, not this module
 from torch.optim.lr_scheduler import LRScheduler
 
 from .backends import MATH
-from .migrate import load_torch_state, torch_state_class
-from .spec import as_schedule, from_dict, is_spec
 from .finder_torch import lr_find  # the learning-rate range test
+from .migrate import load_torch_state, torch_state_class
+from .schedule import compiled_call
+from .spec import as_schedule, from_dict, is_spec
 
 __all__ = ["ScheduleLR", "lr_find"]
 
@@ -231,7 +232,7 @@ class ScheduleLR(LRScheduler):
         """``t -> value`` for the clock ``t``; a clock_join reads the other clocks too."""
         names = getattr(schedule, "clock_names", None)
         if names is None:
-            return schedule._call
+            return compiled_call(schedule)
         own = "steps" if self.clock in ("updates", "calls") else self.clock
 
         def evaluate(t):
