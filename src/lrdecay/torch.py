@@ -366,6 +366,10 @@ class ScheduleLR(LRScheduler):
                     special.append((unique[schedule], base, group, key, index, tensor, plateau, i))
         self._plain, self._special = plain, special
         self._evaluators = [self._evaluator(schedule) for schedule in self._unique_schedules]  # compiled formulas
+        # (evaluator, base) of each group's lr, for the plateau's per-group decisions
+        self._lr_slots = [(None, None) if schedule is None else
+                          (unique[schedule], self._bases["lr"][i] if self.mode == "factor" else 1.0)
+                          for i, schedule in enumerate(self._schedules["lr"])]
 
     def _tensor_for(self, group, key, index):
         """The 0-dim tensor to fill in place for this slot, or None to write Python floats. A
@@ -410,9 +414,8 @@ class ScheduleLR(LRScheduler):
         if self.plateau is None:
             raise ValueError("metrics given but this ScheduleLR has no plateau")
         # each group's un-factored lr: torch's eps and min_lr tests are made per group
-        factor_mode = self.mode == "factor"
-        values = [None if s is None else self._evaluator(s)(self._count) * (base if factor_mode else 1.0)
-                  for s, base in zip(self._schedules["lr"], self._bases["lr"])]
+        t, evaluators = self._count, self._evaluators
+        values = [None if k is None else evaluators[k](t) * base for k, base in self._lr_slots]
         return self.plateau.update(metric, value=values)
 
     @torch.compiler.disable  # runs eagerly after a compiled optimizer step: no guards on the clock
