@@ -479,7 +479,7 @@ function pythonString(text) {
 }
 
 function unquote(literal) {
-  const match = /^'(.*)'$|^"(.*)"$/s.exec(literal || "");
+  const match = (literal || "").match(/^'(.*)'$|^"(.*)"$/s);
   return match ? (match[1] ?? match[2]) : (literal || "");
 }
 
