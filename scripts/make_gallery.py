@@ -10,8 +10,8 @@ import argparse
 from pathlib import Path
 
 from lrdecay import plot as plotting
+from lrdecay.core.schedule import registry
 from lrdecay.report.gallery import example, span, value_label
-from lrdecay.schedule import registry
 
 
 def _first_paragraph(cls) -> str:

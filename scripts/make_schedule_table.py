@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from lrdecay.schedule import registry
+from lrdecay.core.schedule import registry
 
 
 def first_paragraph(cls) -> str:

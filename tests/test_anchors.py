@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import torch
+from examples.anchors import EXAMPLES
 from leaf_checks import assert_rel, check_example, torch_trace
 from transformers.optimization import get_wsd_schedule
 
 import lrdecay
-from examples.anchors import EXAMPLES
 from lrdecay import cosine_decay_warmup, megatron_wd, swalr, timm_cosine, timm_noise, timm_poly, warmup_stable_decay
 from tests._timm import timm_scheduler
 

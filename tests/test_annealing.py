@@ -16,6 +16,7 @@ import numpy as np
 import optax
 import pytest
 import torch
+from examples.annealing import EXAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 from leaf_checks import F32_RTOL, assert_rel, check_example, jax_values, optax_values, torch_trace
@@ -24,7 +25,6 @@ from transformers.optimization import (
     get_cosine_with_min_lr_schedule_with_warmup,
 )
 
-from examples.annealing import EXAMPLES
 from lrdecay import (
     cosine_annealing,
     cosine_annealing_warm_restarts,

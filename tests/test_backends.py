@@ -13,8 +13,14 @@ import pytest
 import tensorflow as tf
 import torch
 
-from lrdecay import cosine_decay, cosine_decay_restarts, exponential_decay, noisy_linear_cosine_decay, piecewise_constant
-from lrdecay.backends import MATH, get_backend
+from lrdecay import (
+    cosine_decay,
+    cosine_decay_restarts,
+    exponential_decay,
+    noisy_linear_cosine_decay,
+    piecewise_constant,
+)
+from lrdecay.core.backends import MATH, get_backend
 
 SCHEDULES = [
     exponential_decay(0.1, 20, 0.8, staircase=True),

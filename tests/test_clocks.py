@@ -5,7 +5,6 @@ import jax
 import jax.numpy as jnp
 import keras
 import numpy as np
-import optax
 import pytest
 import tensorflow as tf
 import torch

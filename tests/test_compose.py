@@ -6,6 +6,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from examples.compose import EXAMPLES
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -30,7 +31,6 @@ from lrdecay import (
     warmup,
     warmup_cosine_decay,
 )
-from examples.compose import EXAMPLES
 
 mpmath.mp.prec = 113
 REL = 1e-14
@@ -229,7 +229,7 @@ def COSINE_OF(period):
 def test_cycle_index_is_exact_at_every_restart(period, period_mul):
     # timm's math.log(x, base) puts t_initial=1, cycle_mul=3, t=121 in the wrong cycle.
     c = cycle(linear(1.0, 0.0, period), period, period_mul=period_mul, peak_mul=0.5)
-    start, length = 0, period
+    start, length, previous = 0, period, period
     for i in range(10):
         assert c(start) == 0.5**i, (i, start)  # the restart value, exactly
         assert c(np.array([float(start)]))[0] == 0.5**i

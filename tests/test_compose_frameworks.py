@@ -12,9 +12,9 @@ import optax  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
+from examples.compose import EXAMPLES  # noqa: E402
 
 from lrdecay import constant, cosine_annealing, cycle, join, linear, sgdr, warmup  # noqa: E402
-from examples.compose import EXAMPLES  # noqa: E402
 
 STEPS = np.array([0, 1, 2, 5, 9, 10, 11, 19, 20, 21, 49, 50, 51, 99, 100, 101, 399, 400, 401, 5000], dtype=np.float64)
 F32 = dict(rtol=1e-5, atol=1e-8)  # float32: cos of arguments up to ~300 rad loses ~1e-6

@@ -13,8 +13,6 @@ import mpmath
 import numpy as np
 import pytest
 import tensorflow as tf
-from scipy import stats
-
 from _tf_parity import (
     V1,
     assert_bit_identical,
@@ -22,6 +20,8 @@ from _tf_parity import (
     assert_float64_near_tf,
     parity_steps,
 )
+from scipy import stats
+
 from lrdecay import cosine_decay, cosine_decay_restarts, linear_cosine_decay, noisy_linear_cosine_decay
 
 

@@ -323,7 +323,7 @@ def test_every_cosine_kind_is_covered():
 
 @pytest.mark.parametrize("length", [1.0, 3.0, 7.0, 100.0, 1000.0, 12345.0, 2.0**20 + 1])
 def test_half_cosine_is_exact_on_whole_steps_of_every_period(length):
-    from lrdecay.backends import MATH, numpy_backend
+    from lrdecay.core.backends import MATH, numpy_backend
 
     n = int(length)
     steps = sorted({0, 1, 2, *range(0, 4 * n + 1, max(1, n // 40)), *(k * n + d for k in range(1, 4) for d in (-2, -1, 1, 2))})
@@ -340,7 +340,7 @@ def test_half_cosine_is_exact_on_whole_steps_of_every_period(length):
 
 
 def test_one_minus_pow_keeps_its_digits_near_both_ends():
-    from lrdecay.backends import MATH, numpy_backend
+    from lrdecay.core.backends import MATH, numpy_backend
 
     xs = [0.0, 1e-300, 0.25, 0.5, 0.75, 1 - 2**-40, 1.0]
     for exponent in (0.0, 1e-6, 0.5, 1.0, 2.0, 7.5):

@@ -12,13 +12,13 @@ import numpy as np
 import optax
 import pytest
 import torch
+from examples.cyclic import EXAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 from leaf_checks import F32_RTOL, assert_rel, check_example, jax_values, optax_values, torch_trace
 
-from examples.cyclic import EXAMPLES
 from lrdecay import cosine_onecycle, linear_onecycle, one_cycle, one_cycle_momentum
-from lrdecay.cyclic import cyclic
+from lrdecay.schedules.cyclical import cyclic
 
 S = torch.optim.lr_scheduler
 

@@ -14,7 +14,6 @@ import mpmath
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from _tf_parity import (
     V1,
     assert_bit_identical,
@@ -22,6 +21,7 @@ from _tf_parity import (
     assert_float64_near_tf,
     parity_steps,
 )
+
 from lrdecay import (
     exponential_decay,
     inverse_time_decay,
@@ -29,7 +29,6 @@ from lrdecay import (
     piecewise_constant,
     polynomial_decay,
 )
-
 
 STEP_DECAY_PARAMS = [
     # learning_rate, decay_steps, decay_rate, staircase

@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import torch
+from examples import all_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrdecay
-from examples import all_examples
 
 EXAMPLES = all_examples()
 IDS = [repr(s)[:80] for s in EXAMPLES]
@@ -38,12 +38,12 @@ def test_every_registered_kind_has_an_example():
     assert not missing, f"kinds without an example in tests/examples: {missing}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _scale(schedule):
     return float(np.max(np.abs(schedule(PROBE.astype(np.float64)))))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _jitted(schedule):
     return jax.jit(schedule)
 

@@ -18,12 +18,12 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 import lrdecay  # noqa: E402
-from lrdecay.summary import summarize  # noqa: E402
+from lrdecay.core.spec import SpecError  # noqa: E402
 from lrdecay.explore import api  # noqa: E402
 from lrdecay.explore.server import MAX_BODY, MAX_SPECS, bind, page_url  # noqa: E402
 from lrdecay.explore.snippets import snippets  # noqa: E402
 from lrdecay.report.gallery import example  # noqa: E402
-from lrdecay.spec import SpecError  # noqa: E402
+from lrdecay.tools.summary import summarize  # noqa: E402
 from tests._explorer import request, running_explorer  # noqa: E402
 
 SPECS = [

@@ -1,7 +1,7 @@
 """The fast paths equal the reference formula, for every example of every registered kind.
 
 - scalar: ``s(step)`` runs ``_eval`` traced and compiled into one Python function
-  (lrdecay._compile); it must give exactly ``float(s._eval(float(step), MATH))``, the formula
+  (lrdecay.core.compile); it must give exactly ``float(s._eval(float(step), MATH))``, the formula
   evaluated directly on the math backend, bit for bit;
 - arrays: ``s(array)`` and ``s.curve(...)`` evaluate in blocks, and ``piecewise`` nodes (join,
   sequence, warm-up, SGDR) evaluate each segment on its own slice (sorted steps) or its own
@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrdecay
-from lrdecay._compile import scalar_function, scalar_source
-from lrdecay.schedule import CALLS_BEFORE_COMPILING
-from lrdecay.backends import MATH, Backend, numpy_backend
+from lrdecay.core.backends import MATH, Backend, numpy_backend
+from lrdecay.core.compile import scalar_function, scalar_source
+from lrdecay.core.schedule import CALLS_BEFORE_COMPILING
 
 EXAMPLES = all_examples()
 IDS = [repr(s)[:80] for s in EXAMPLES]

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrdecay
-from lrdecay.finder import RULES, RangeTestResult, _valley, range_test, sweep
 from lrdecay.report import digits
+from lrdecay.tools.finder import RULES, RangeTestResult, _valley, range_test, sweep
 
 
 def quadratic_bowl(lr_best=0.01):
@@ -257,7 +257,7 @@ def test_result_checks_its_fields():
 def test_plot_marks_every_suggestion(tmp_path):
     from PIL import Image
 
-    from lrdecay import plot as plotting
+    from lrdecay.tools import plot as plotting
 
     result = bowl_result()
     fig, ax = plotting.new_figure()

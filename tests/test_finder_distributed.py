@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from lrdecay.finder_torch import lr_find
+from lrdecay.torch.finder import lr_find
 from tests._gloo import finish, run_ranks, start
 
 SETTINGS = dict(start_lr=1e-4, end_lr=50.0, num_steps=60)

@@ -12,7 +12,7 @@ import torch
 
 import lrdecay
 from lrdecay.finder import sweep
-from lrdecay.finder_torch import lr_find
+from lrdecay.torch.finder import lr_find
 
 
 def make_problem(seed=0, optimizer="adamw"):

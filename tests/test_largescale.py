@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from examples.largescale import EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from leaf_checks import check_example
 
 import lrdecay
-from examples.largescale import EXAMPLES
 from lrdecay import batch_ramp, on_clock, scale_lr, scale_wd
 
 

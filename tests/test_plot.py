@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import lrdecay
-from lrdecay import plot as plotting
+from lrdecay.tools import plot as plotting
 
 SPECS = ["exponential_decay(0.1, 20, 0.8, staircase=True)", "exponential_decay(0.1, 20, 0.8)"]
 SVG = "{http://www.w3.org/2000/svg}"

@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from examples.replan import EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from leaf_checks import assert_rel, check_example
 from transformers.optimization import get_wsd_schedule
 
 import lrdecay
-from examples.replan import EXAMPLES
 from lrdecay import cosine_decay, warmup_stable_decay
 from lrdecay.torch import ScheduleLR
 

@@ -14,11 +14,10 @@ import pytest
 from PIL import Image
 
 import lrdecay
-from lrdecay.report import digits, toy
-from lrdecay.report import html
+from lrdecay.report import digits, html, toy
 from lrdecay.report.ema_demo import SHADOWS, follow, oscillating_weight, tensorflow_example
-from lrdecay.report.tensorflow_figures import FIGURES
 from lrdecay.report.gallery import EXAMPLES, example, span
+from lrdecay.report.tensorflow_figures import FIGURES
 
 
 class Links(HTMLParser):

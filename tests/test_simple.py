@@ -12,11 +12,11 @@ import numpy as np
 import optax
 import pytest
 import torch
+from examples.simple import EXAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 from leaf_checks import F32_RTOL, assert_rel, check_example, jax_values, optax_values, torch_trace
 
-from examples.simple import EXAMPLES
 from lrdecay import (
     constant,
     exponential,

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from examples import all_examples
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,8 +27,7 @@ from lrdecay import (
     sequence,
     warmup,
 )
-from lrdecay.spec import MAX_DEPTH, MAX_NODES, MAX_TEXT
-from examples import all_examples
+from lrdecay.core.spec import MAX_DEPTH, MAX_NODES, MAX_TEXT
 
 EXAMPLES = all_examples()
 STEPS = np.array([0, 1, 3, 10, 17, 50, 99, 100, 101, 333, 1000, 12345], dtype=np.float64)

@@ -6,12 +6,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from examples import all_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrdecay
 from lrdecay import Schedule, SpecError, from_dict, load, parse
-from examples import all_examples
 
 SENTINEL = Path(tempfile.gettempdir()) / "lrdecay-spec-fuzz-sentinel"
 EXAMPLES = all_examples()

@@ -113,7 +113,7 @@ def test_optax_and_plateau_wiring_take_specs(spec_files):
 
 def test_plots_take_specs(tmp_path):
     pytest.importorskip("matplotlib")
-    from lrdecay import plot
+    from lrdecay.tools import plot
 
     path = plot.plot([TEXT, SCHEDULE.to_dict()], 100, tmp_path / "curves.svg")
     assert path.read_text(encoding="utf-8").count("<path") > 2

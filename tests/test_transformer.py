@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 import pytest
+from examples.transformer import EXAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 from leaf_checks import assert_rel, check_example, torch_trace
 from transformers.optimization import get_inverse_sqrt_schedule, get_wsd_schedule
 
-from examples.transformer import EXAMPLES
 from lrdecay import inverse_sqrt, megatron_lr, warmup_stable_decay
 
 

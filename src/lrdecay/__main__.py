@@ -1,5 +1,5 @@
 """``python -m lrdecay``: the command line (see ``lrdecay --help``)."""
 
-from .cli import main
+from lrdecay.cli import main
 
 main()

@@ -24,10 +24,10 @@ import math
 
 from transformers import TrainerCallback
 
-from .compose import warmup
-from .schedule import Schedule
-from .spec import SpecError, from_dict, parse
-from .torch import ScheduleLR
+from lrdecay.compose.nodes import warmup
+from lrdecay.core.schedule import Schedule
+from lrdecay.core.spec import SpecError, from_dict, parse
+from lrdecay.torch.adapter import ScheduleLR
 
 __all__ = ["scheduler_for_trainer", "training_steps", "PlateauCallback", "PLACEHOLDERS"]
 

@@ -23,7 +23,7 @@ try:
 except ImportError:  # the standalone package
     from pytorch_lightning.callbacks import Callback
 
-from .torch import _BETAS, ScheduleLR
+from lrdecay.torch.adapter import _BETAS, ScheduleLR
 
 __all__ = ["lr_scheduler_config", "ScheduleMonitor"]
 

@@ -22,8 +22,8 @@ from typing import NamedTuple
 import jax.numpy as jnp  # absolute imports: the real jax and optax
 import optax
 
-from .schedule import Schedule
-from .spec import as_schedule
+from lrdecay.core.schedule import Schedule
+from lrdecay.core.spec import as_schedule
 
 __all__ = ["as_optax", "scale_by_plateau_schedule", "PlateauScheduleState", "set_plateau_factor",
            "scale_by_clock_schedule", "ClockScheduleState"]

@@ -1,5 +1,5 @@
 from lrdecay import cosine_onecycle, linear_onecycle, one_cycle, one_cycle_momentum
-from lrdecay.cyclic import cyclic
+from lrdecay.schedules.cyclical import cyclic
 
 EXAMPLES = [
     one_cycle(0.1, 100),

@@ -1,4 +1,15 @@
-from lrdecay import batch_ramp, clock_join, constant, cosine_decay, join, linear, megatron_lr, on_clock, scale_lr, scale_wd
+from lrdecay import (
+    batch_ramp,
+    clock_join,
+    constant,
+    cosine_decay,
+    join,
+    linear,
+    megatron_lr,
+    on_clock,
+    scale_lr,
+    scale_wd,
+)
 
 _RAMP = batch_ramp(32, 256, 32, 10_000)
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import functools
 
+from lrdecay.core.kinds import registry
+
 __all__ = [
     "exponential_decay", "natural_exp_decay", "inverse_time_decay", "piecewise_constant",
     "polynomial_decay", "cosine_decay", "cosine_decay_restarts", "linear_cosine_decay",
@@ -31,9 +33,7 @@ def _decayed(kind, default_name, name, global_step, **params):
     ``tf.compat.v1.train`` returns it."""
     if global_step is None:
         raise ValueError(f"global_step is required for {kind}.")
-    import lrdecay  # the schedule classes (lrdecay.<kind>)
-
-    schedule = getattr(lrdecay, kind)(**params)
+    schedule = registry()[kind](**params)
     if isinstance(global_step, (int, float)) and not isinstance(global_step, bool):
         return schedule(global_step)
     import tensorflow as tf

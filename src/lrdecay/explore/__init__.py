@@ -3,6 +3,6 @@ with ``lrdecay check``'s warnings, the spec as text/YAML/JSON, code for PyTorch,
 Optax, and a link that restores the view. Needs ``pip install 'lrdecay[explore]'``.
 """
 
-from .server import create_app, serve
+from lrdecay.explore.server import create_app, serve
 
 __all__ = ["create_app", "serve"]

@@ -15,10 +15,10 @@ import re
 
 import numpy as np
 
-from ..schedule import Schedule, _repr, registry
-from ..spec import SpecError, _load_yaml, from_dict, parse
-from ..summary import MAX_STEP, default_steps, formula, summarize
-from .snippets import snippets
+from lrdecay.core.schedule import Schedule, _repr, registry
+from lrdecay.core.spec import SpecError, _load_yaml, from_dict, parse
+from lrdecay.explore.snippets import snippets
+from lrdecay.tools.summary import MAX_STEP, default_steps, formula, summarize
 
 __all__ = ["MAX_POINTS", "read_spec", "spec_error", "training_steps", "grid", "values", "check", "describe", "kinds"]
 
@@ -110,7 +110,7 @@ def kinds() -> list[dict]:
     """Every schedule kind, for the page's form: a summary, the framework function it matches,
     an example and its parameters (name, input type, the example's value as spec text, the
     default as spec text or None when required)."""
-    from ..report.gallery import example
+    from lrdecay.report.gallery import example
 
     rows = []
     for name, cls in registry().items():

@@ -7,8 +7,9 @@ Only the page itself may use the API: every request must be addressed to this se
 (``Host`` is ``127.0.0.1:PORT`` or ``localhost:PORT``, which stops DNS rebinding), and an API
 request that says where it comes from (``Origin``, ``Sec-Fetch-Site``) must come from this
 server's own page. The page and its static files open from a link on any site (that is how a
-view is shared); they can't be framed (``X-Frame-Options: DENY``). POST bodies must be JSON and at most ``MAX_BODY`` bytes; one request evaluates at most
-``MAX_SPECS`` schedules on at most ``api.MAX_POINTS`` steps each.
+view is shared); they can't be framed (``X-Frame-Options: DENY``). POST bodies must be JSON and
+at most ``MAX_BODY`` bytes; one request evaluates at most ``MAX_SPECS`` schedules on at most
+``api.MAX_POINTS`` steps each.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..spec import SpecError
-from ..summary import MAX_STEP
-from . import api
+from lrdecay.core.spec import SpecError
+from lrdecay.explore import api
+from lrdecay.tools.summary import MAX_STEP
 
 __all__ = ["MAX_BODY", "MAX_SPECS", "DEFAULT_PORT", "create_app", "bind", "page_url", "serve"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..schedule import Schedule, registry
+from lrdecay.core.schedule import Schedule, registry
 
 __all__ = ["snippets"]
 
@@ -18,11 +18,9 @@ _CALL = re.compile(r"(?<![\w.'\"])([A-Za-z_]\w*)\(")
 
 def _construction(text: str) -> tuple[str, str]:
     """The import line and the expression that build the schedule whose repr is ``text``."""
-    import lrdecay
-
-    kinds = registry()
+    kinds = registry()  # every kind is a public name of lrdecay
     names = sorted({name for name in _CALL.findall(text) if name in kinds})
-    if names and all(callable(getattr(lrdecay, name, None)) for name in names):
+    if names:
         return f"from lrdecay import {', '.join(names)}", text
     return "import lrdecay", f"lrdecay.parse({text!r})"
 

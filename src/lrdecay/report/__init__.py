@@ -16,16 +16,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import plot as plotting
-from ..plateau import Plateau
-from ..schedule import registry
-from ..spec import SpecError, parse
-from ..summary import formula
-from . import digits, finder_demo, html
-from .ema_demo import DECAY, SHADOWS, follow, oscillating_weight, tensorflow_example
-from .gallery import example, span, value_label
-from .tensorflow_figures import FIGURES as DECAY_FIGURES
-from .toy import RUNS, STEPS, W0, descend
+from lrdecay.core.schedule import registry
+from lrdecay.core.spec import SpecError, parse
+from lrdecay.report import digits, finder_demo, html
+from lrdecay.report.ema_demo import (
+    DECAY,
+    SHADOWS,
+    follow,
+    oscillating_weight,
+    tensorflow_example,
+)
+from lrdecay.report.gallery import example, span, value_label
+from lrdecay.report.tensorflow_figures import FIGURES as DECAY_FIGURES
+from lrdecay.report.toy import RUNS, STEPS, W0, descend
+from lrdecay.tools import plot as plotting
+from lrdecay.tools.summary import formula
+from lrdecay.training.plateau import Plateau
 
 __all__ = ["build"]
 
@@ -225,7 +231,8 @@ def _digits(report: _Report, advance: Callable[[], None]) -> None:
             f"(64 inputs, {digits.HIDDEN} ReLU units, softmax; NumPy, minibatch SGD, batch "
             f"{digits.BATCH}) is trained for {epochs} epochs ({total} updates) with each schedule "
             f"{repeats} times (run k starts from the same random initial weights and draws the same "
-            "minibatch order for every schedule, so only the schedule differs). The plateau run multiplies a constant rate by the factor of "
+            "minibatch order for every schedule, so only the schedule differs). The plateau run multiplies "
+            "a constant rate by the factor of "
             "lrdecay.Plateau, decided on the validation loss after each epoch."),
         html.table(["schedule", "test accuracy % (mean ± sd)", "validation loss", "training loss (first run)",
                     "best epoch (val)", "spec"], rows, text_columns=(0, 5)),
@@ -265,7 +272,13 @@ def build(out="lrdecay-report", quick: bool = False, progress: bool = True, summ
     ``quick`` trains for fewer epochs and runs and draws smaller figures (a smoke test);
     ``progress`` shows a progress bar and ``summary`` the digits results, both on stderr."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from rich.table import Table
 
     started = time.perf_counter()

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..plateau import Plateau
-from ..schedule import Schedule
-from ..spec import parse
+from lrdecay.core.schedule import Schedule
+from lrdecay.core.spec import parse
+from lrdecay.training.plateau import Plateau
 
 __all__ = ["Data", "Run", "load_data", "comparison_specs", "train", "sgd_stepper", "PEAK_LR"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ema import ExponentialMovingAverage
+from lrdecay.training.ema import ExponentialMovingAverage
 
 __all__ = ["DECAY", "SHADOWS", "tensorflow_example", "follow", "oscillating_weight"]
 
@@ -57,6 +57,6 @@ def follow(weights: np.ndarray, decay: float, with_num_updates: bool) -> np.ndar
 def oscillating_weight(steps: int = 80, lr: float = 0.95) -> np.ndarray:
     """``w`` along gradient descent on ``(w + 1) ** 2`` from ``w = 5`` with a rate so large that
     it overshoots every time (``|1 - 2 lr| = 0.9``): a weight that oscillates towards -1."""
-    from .toy import descend
+    from lrdecay.report.toy import descend
 
     return descend("oscillating", f"constant({lr})", steps=steps).w

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..finder import RangeTestResult, range_test
-from . import digits
+from lrdecay.report import digits
+from lrdecay.tools.finder import RangeTestResult, range_test
 
 __all__ = ["START_LR", "END_LR", "NUM_STEPS", "BUDGET_EPOCHS", "FACTORS", "find", "steps_per_epoch", "Check",
            "check"]
@@ -82,8 +82,8 @@ def mean_curves(checks: list[Check]) -> dict[float, np.ndarray]:
 def section(report, advance) -> None:
     """The report's section: the range test of the first run with its suggestions, and the check
     over all runs (``report`` is the report being built; ``advance`` moves its progress bar)."""
-    from .. import plot as plotting
-    from . import html
+    from lrdecay.report import html
+    from lrdecay.tools import plot as plotting
 
     data = digits.load_data()
     repeats = 2 if report.quick else 5

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from ..schedule import Schedule, registry
-from ..spec import SpecError, parse
+from lrdecay.core.schedule import Schedule, registry
+from lrdecay.core.spec import SpecError, parse
 
 __all__ = ["EXAMPLES", "example", "examples", "span", "value_label"]
 

@@ -1,5 +1,6 @@
-"""The toy training of the blog posts on TensorFlow's learning-rate decay: minimise ``loss = (w + 1) ** 2`` from ``w = 5`` by gradient descent
-(the gradient is ``2 (w + 1)``, the optimum ``w = -1``), with different learning rates."""
+"""The toy training of the blog posts on TensorFlow's learning-rate decay: minimise
+``loss = (w + 1) ** 2`` from ``w = 5`` by gradient descent (the gradient is ``2 (w + 1)``, the
+optimum ``w = -1``), with different learning rates."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..spec import parse
+from lrdecay.core.spec import parse
 
 __all__ = ["RUNS", "ToyRun", "descend", "W0", "STEPS"]
 

@@ -1,32 +1,33 @@
 // lrdecay explorer: the page. Every value it draws comes from the server (POST /api/curve), which
-// evaluates the schedules with lrdecay itself; this file only lays them out.
+// evaluates the schedules with lrdecay itself; this file lays them out, with uPlot
+// (vendor/uplot/) drawing the charts.
 "use strict";
 
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#c026d3", "#4d7c0f"];
 const MAX_SPECS = 8;
+const MAX_STEP = 2 ** 53;  // the largest step the server evaluates
 const DEBOUNCE_MS = 200;
-const MARGIN = { left: 72, right: 18, top: 14, bottom: 38 };
-const SVG = "http://www.w3.org/2000/svg";
+const LEGEND_CHARS = 48;   // a spec longer than this is shortened in the legends
+const STEP_INCRS = [];     // whole steps between the step axis' ticks
+for (let p = 1; p <= 1e15; p *= 10) STEP_INCRS.push(p, 2 * p, 5 * p);
 
-const state = { specs: [], selected: 0, steps: null, log: false, start: null, stop: null, tab: "check" };
-let curve = null;   // last answer of /api/curve
-let checks = null;  // last answer of /api/check
+// specs: each schedule's text and the texts it had before the form replaced it (for Undo).
+// law: the fitted loss law loaded from a file (its JSON), or null.
+const state = { specs: [], selected: 0, steps: null, log: false, start: null, stop: null, tab: "check", law: null };
+let curve = null;     // last answer of /api/curve
+let checks = null;    // last answer of /api/check
+let forecast = null;  // for the key of its request: the curves of /api/forecast, or a message (pending or failed)
 let kinds = [];
 let sequence = 0;
 let timer = null;
-let frame = null;   // the chart's geometry, for hover and zoom
+const charts = { lr: null, loss: null };  // the uPlot charts
 
 const $ = (selector) => document.querySelector(selector);
+const color = (index) => COLORS[index % COLORS.length];
+const texts = () => state.specs.map((spec) => spec.text);
 
 function element(tag, attributes = {}, text = null) {
   const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
-  if (text !== null) node.textContent = text;
-  return node;
-}
-
-function svgElement(tag, attributes = {}, text = null) {
-  const node = document.createElementNS(SVG, tag);
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
   if (text !== null) node.textContent = text;
   return node;
@@ -36,13 +37,14 @@ function svgElement(tag, attributes = {}, text = null) {
 
 function readUrl() {
   const query = new URLSearchParams(location.search);
-  state.specs = query.getAll("s").slice(0, MAX_SPECS);
-  if (state.specs.length === 0) state.specs = ["warmup(cosine_decay(0.1, decay_steps=9000), steps=1000)"];
+  const specs = query.getAll("s").slice(0, MAX_SPECS);
+  if (specs.length === 0) specs.push("warmup(cosine_decay(0.1, decay_steps=9000), steps=1000)");
+  state.specs = specs.map((text) => ({ text, undo: [] }));
   const whole = (name) => {
     const value = query.get(name);
-    return value !== null && /^\d+$/.test(value) ? Number(value) : null;
+    return value !== null && /^\d+$/.test(value) && Number(value) <= MAX_STEP ? Number(value) : null;
   };
-  state.steps = whole("steps");
+  state.steps = whole("steps") || null;
   state.start = whole("from");
   state.stop = whole("to");
   if (state.start === null || state.stop === null || state.stop <= state.start) state.start = state.stop = null;
@@ -54,7 +56,7 @@ function readUrl() {
 
 function writeUrl() {
   const query = new URLSearchParams();
-  for (const spec of state.specs) query.append("s", spec);
+  for (const text of texts()) query.append("s", text);
   if (state.steps !== null) query.set("steps", String(state.steps));
   if (state.log) query.set("log", "1");
   if (state.start !== null) { query.set("from", String(state.start)); query.set("to", String(state.stop)); }
@@ -67,6 +69,7 @@ function writeUrl() {
 
 const inFlight = {};  // path -> AbortController of the request whose answer is still wanted
 
+// POST JSON; the answer's JSON, or an Error with the server's message and the HTTP status.
 async function post(path, body) {
   if (inFlight[path]) inFlight[path].abort();  // a newer question replaces it
   const controller = new AbortController();
@@ -75,8 +78,12 @@ async function post(path, body) {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     signal: controller.signal,
   });
-  const payload = await response.json();
-  if (!response.ok) throw new Error(payload.error || `${response.status} ${response.statusText}`);
+  const json = (response.headers.get("Content-Type") || "").startsWith("application/json");
+  const payload = json ? await response.json() : {};
+  if (!response.ok) {
+    const error = new Error(payload.error || `${response.status} ${response.statusText}`);
+    throw Object.assign(error, { status: response.status });
+  }
   return payload;
 }
 
@@ -97,7 +104,7 @@ async function refresh() {
   writeUrl();
   const width = $("#chart").clientWidth || 800;
   const body = {
-    specs: state.specs, steps: state.steps, start: state.start, stop: state.stop,
+    specs: texts(), steps: state.steps, start: state.start, stop: state.stop,
     points: Math.max(200, Math.min(4000, Math.round(width * 2))),
   };
   setStatus("loading", "computing…");
@@ -107,6 +114,7 @@ async function refresh() {
     curve = answer;
     checks = null;
     render();
+    updateForecast();
     setStatus("drawn", `${answer.x.length} points, checking…`);
   } catch (error) {
     if (mine !== sequence || error.name === "AbortError") return;
@@ -114,7 +122,7 @@ async function refresh() {
     return;
   }
   try {
-    const answer = await post("/api/check", { specs: state.specs, steps: state.steps });
+    const answer = await post("/api/check", { specs: texts(), steps: state.steps });
     if (mine !== sequence) return;
     checks = answer;
     renderEditors();
@@ -125,29 +133,35 @@ async function refresh() {
   }
 }
 
-// -- editors --------------------------------------------------------------------------------
+// -- editors, and undoing what the form replaced --------------------------------------------
 
 function buildEditors() {
   const box = $("#schedules");
   box.replaceChildren();
   state.specs.forEach((spec, index) => {
     const editor = element("div", { class: "editor", "data-index": String(index) });
-    editor.style.setProperty("--color", COLORS[index % COLORS.length]);
+    editor.style.setProperty("--color", color(index));
     const bar = element("div", { class: "bar" });
     bar.append(element("span", {}, `schedule ${index + 1}`));
     if (state.specs.length > 1) {
       const remove = element("button", { class: "remove", type: "button", title: "remove this schedule" }, "×");
-      remove.addEventListener("click", () => {
+      remove.addEventListener("click", (event) => {
+        event.stopPropagation();
         state.specs.splice(index, 1);
         state.selected = Math.min(state.selected, state.specs.length - 1);
         buildEditors();
+        syncForm();
         schedule();
       });
       bar.append(remove);
     }
     const area = element("textarea", { class: "spec", spellcheck: "false", "aria-label": `schedule ${index + 1}` });
-    area.value = spec;
-    area.addEventListener("input", () => { state.specs[index] = area.value; schedule(); });
+    area.value = spec.text;
+    area.addEventListener("input", () => {
+      spec.text = area.value;
+      if (index === state.selected) syncForm();
+      schedule();
+    });
     area.addEventListener("focus", () => select(index));
     editor.addEventListener("click", () => select(index));
     editor.append(bar, area, element("div", { class: "error", hidden: "" }), element("ul", { class: "warnings" }));
@@ -163,6 +177,31 @@ function select(index) {
   writeUrl();
   renderEditors();
   renderPanel();
+  syncForm();
+}
+
+// Replace the text of schedule ``index`` (from the form, or by undoing).
+function setText(index, text) {
+  state.specs[index].text = text;
+  const area = document.querySelector(`.editor[data-index="${index}"] textarea`);
+  if (area) area.value = text;
+  $("#undo").disabled = state.specs[state.selected].undo.length === 0;
+  schedule();
+}
+
+function undo() {
+  const spec = state.specs[state.selected];
+  if (spec.undo.length === 0) return;
+  setText(state.selected, spec.undo.pop());
+  syncForm();
+}
+
+// Ctrl+Z (Cmd+Z) undoes the form's replacements, except in a text field, which has its own undo.
+function undoKey(event) {
+  if (event.key.toLowerCase() !== "z" || !(event.ctrlKey || event.metaKey) || event.shiftKey || event.altKey) return;
+  if (event.target.closest("textarea, input[type=text], input[type=number], [contenteditable]")) return;
+  event.preventDefault();
+  undo();
 }
 
 function renderEditors() {
@@ -172,7 +211,7 @@ function renderEditors() {
     const error = editor.querySelector(".error");
     if (series && !series.ok) {
       error.replaceChildren(document.createTextNode(series.error.message));
-      const where = pointAt(state.specs[index], series.error.line, series.error.column);
+      const where = pointAt(state.specs[index].text, series.error.line, series.error.column);
       if (where) error.append(element("code", {}, where));
       error.hidden = false;
     } else {
@@ -195,7 +234,21 @@ function pointAt(text, line, column) {
   return `${source}\n${" ".repeat(Math.max(0, column - 1))}^`;
 }
 
-// -- the chart ------------------------------------------------------------------------------
+// -- numbers --------------------------------------------------------------------------------
+
+// 1e-3, 2.5e-4, 9.04508e-2: the one notation of log axes, their ticks and their readouts.
+function sci(v, digits) {
+  return v.toExponential(digits).replace(/\.?0+e/, "e").replace("e+", "e");
+}
+
+// A learning rate in the readouts and the check's summary: as the value axis writes numbers.
+function formatValue(v) {
+  if (v === null || v === undefined) return "—";
+  if (v === 0) return "0";
+  return state.log ? sci(v, 5) : String(Number(v.toPrecision(6)));
+}
+
+const formatLoss = (v) => (v === null || v === undefined ? "—" : String(Number(v.toPrecision(5))));
 
 function niceStep(span, count) {
   const raw = span / Math.max(1, count);
@@ -204,220 +257,224 @@ function niceStep(span, count) {
   return 10 * power;
 }
 
-function linearTicks(low, high, count) {
-  if (!(high > low)) return [low];
-  const step = niceStep(high - low, count);
-  const ticks = [];
-  for (let v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  return ticks;
-}
-
+// Ticks of a log axis from low to high: powers of ten (every few when there are many), else 1, 2,
+// 5 or 1…9 times them, else (a zoomed view within a decade) evenly spaced ones; at least 4.
 function logTicks(low, high) {
-  const ticks = [];
   const first = Math.floor(Math.log10(low)), last = Math.ceil(Math.log10(high));
-  const few = last - first <= 2;
-  for (let e = first; e <= last; e++) {
-    for (const k of few ? [1, 2, 5] : [1]) {
-      const v = k * 10 ** e;
-      if (v >= low * (1 - 1e-12) && v <= high * (1 + 1e-12)) ticks.push(v);
+  for (const mantissas of [[1], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    const ticks = [];
+    for (let e = first; e <= last; e++) {
+      for (const m of mantissas) {
+        const v = Number(`${m}e${e}`);
+        if (v >= low && v <= high) ticks.push(v);
+      }
     }
+    const every = Math.ceil(ticks.length / 10);
+    if (ticks.length >= 4) return ticks.filter((_, i) => i % every === 0);
   }
+  const step = niceStep(high - low, 10);
+  const ticks = [];
+  for (let k = Math.ceil(low / step); k * step <= high; k++) ticks.push(Number((k * step).toPrecision(12)));
   return ticks;
 }
 
-function formatValue(v) {
-  if (v === null || v === undefined) return "—";
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e-3 && a < 1e5 ? String(Number(v.toPrecision(6))) : v.toExponential(3);
+// The tick labels of a log axis: all with the fewest digits that tell every tick apart.
+function logLabels(ticks) {
+  for (let digits = 0; ; digits++) {
+    const labels = ticks.map((v) => v.toExponential(digits).replace("e+", "e"));
+    if (new Set(labels).size === labels.length || digits === 6) return labels;
+  }
 }
 
-function formatStep(v) {
-  return Math.abs(v) >= 1e6 ? v.toExponential(2) : String(Math.round(v));
+// Value ranges with headroom, so that no curve touches the frame; ``fromZero``: 0 included.
+function linearRange(low, high, fromZero) {
+  if (low === null || !Number.isFinite(low)) return [0, 1];
+  if (fromZero) low = Math.min(0, low);
+  const pad = (high - low || Math.abs(high) || 1) * 0.08;
+  return [low < 0 || !fromZero ? low - pad : low, high + pad];
 }
 
-function render() {
-  renderEditors();
-  renderChart();
-  renderPanel();
-  $("#reset-zoom").disabled = state.start === null;
-  $("#window").textContent = curve ? `steps ${curve.start} … ${curve.stop} of ${curve.steps}` : "";
+function logRange(low, high) {
+  if (low === null || !Number.isFinite(low)) return [1e-3, 1];
+  const a = Math.log10(low), b = Math.log10(high), pad = ((b - a) || 1) * 0.08;
+  return [10 ** (a - pad), 10 ** (b + pad)];
 }
 
-function renderChart() {
-  const svg = $("#chart");
-  svg.replaceChildren();
-  hideTip();
-  if (!curve) return;
-  const width = svg.clientWidth || 800, height = svg.clientHeight || 380;
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  const plot = { x0: MARGIN.left, x1: width - MARGIN.right, y0: height - MARGIN.bottom, y1: MARGIN.top };
-  const xs = curve.x;
-  let low = Infinity, high = -Infinity;
-  curve.series.forEach((s) => {
-    if (!s.ok) return;
-    for (const v of s.y) {
-      if (v === null || (state.log && !(v > 0))) continue;
-      if (v < low) low = v;
-      if (v > high) high = v;
-    }
+// -- the charts -----------------------------------------------------------------------------
+
+// A schedule's name in a legend: its spec, shortened, the whole spec in the tooltip.
+function legendLabel(text, suffix = "") {
+  const flat = text.replace(/\s+/g, " ").trim();
+  const short = flat.length > LEGEND_CHARS ? `${flat.slice(0, LEGEND_CHARS - 1)}…` : flat;
+  return element("span", { title: flat }, short + suffix);
+}
+
+// What both charts share: steps across (the window the server evaluated), drag to zoom in,
+// double-click to zoom out, one cursor (a move over one chart moves the other's), and a legend
+// that reads out the values under it. ``lines``: per curve, the schedule's index, its legend
+// label, its values (aligned with the chart's steps) and how to write one.
+function chartOptions(box, height, yAxis, yScale, lines) {
+  return {
+    width: box.clientWidth, height,
+    scales: { x: { time: false, range: () => [curve.start, Math.max(curve.stop, curve.start + 1)] }, y: yScale },
+    axes: [{ label: "step", incrs: STEP_INCRS }, { size: 72, ...yAxis }],
+    series: [
+      { label: "step", value: (u, step) => (step == null ? "--" : String(step)) },
+      ...lines.map((line) => ({
+        label: line.label, stroke: color(line.index), width: 1.8,
+        value: (u, v, sidx, idx) => (idx == null ? "--" : line.format(line.values[idx])),
+      })),
+    ],
+    cursor: {
+      drag: { x: true, y: false, setScale: false, dist: 6 },
+      sync: { key: "lrdecay", scales: ["x", null], filters: { pub: (type) => type === "mousemove" } },
+    },
+    legend: { markers: { fill: (u, i) => color(lines[i - 1].index) } },
+    hooks: {
+      ready: [(u) => u.over.addEventListener("dblclick", zoomOut)],
+      setSelect: [zoomTo],
+      setLegend: [(u) => markReadout(u, lines)],
+    },
+  };
+}
+
+// The readout as data too: the step under the cursor and each schedule's exact value there.
+function markReadout(u, lines) {
+  const idx = u.cursor.idx;
+  u.root.dataset.step = idx == null ? "" : String(u.data[0][idx]);
+  u.root.querySelectorAll(".u-legend .u-series").forEach((row, k) => {
+    if (k === 0) return;
+    const v = idx == null ? null : lines[k - 1].values[idx];
+    row.dataset.series = String(lines[k - 1].index);
+    row.dataset.value = v == null ? "" : String(v);
   });
-  if (!Number.isFinite(low)) {
-    svg.append(svgElement("text", { class: "empty", x: width / 2, y: height / 2, "text-anchor": "middle" },
-      state.log ? "nothing positive to draw on a log axis" : "nothing to draw"));
-    frame = null;
-    return;
-  }
-  let scaleY, ticksY;
-  if (state.log) {
-    if (high === low) { low /= 2; high *= 2; }
-    const l0 = Math.log10(low), l1 = Math.log10(high);
-    scaleY = (v) => plot.y0 + (Math.log10(v) - l0) / (l1 - l0) * (plot.y1 - plot.y0);
-    ticksY = logTicks(low, high);
-  } else {
-    low = Math.min(0, low);
-    if (high === low) high = low + (Math.abs(low) || 1);
-    high += (high - low) * 0.04;
-    scaleY = (v) => plot.y0 + (v - low) / (high - low) * (plot.y1 - plot.y0);
-    ticksY = linearTicks(low, high, 6);
-  }
-  const xLow = curve.start, xHigh = Math.max(curve.stop, curve.start + 1);
-  const scaleX = (step) => plot.x0 + (step - xLow) / (xHigh - xLow) * (plot.x1 - plot.x0);
-  const grid = svgElement("g", { class: "grid" }), axis = svgElement("g", { class: "axis" });
-  for (const v of ticksY) {
-    const y = scaleY(v);
-    grid.append(svgElement("line", { x1: plot.x0, x2: plot.x1, y1: y, y2: y }));
-    axis.append(svgElement("text", { x: plot.x0 - 6, y: y + 4, "text-anchor": "end" }, formatValue(v)));
-  }
-  for (const v of linearTicks(xLow, xHigh, 8).filter((t) => Number.isInteger(t) || xHigh - xLow < 8)) {
-    const x = scaleX(v);
-    grid.append(svgElement("line", { x1: x, x2: x, y1: plot.y0, y2: plot.y1 }));
-    axis.append(svgElement("text", { x, y: plot.y0 + 16, "text-anchor": "middle" }, formatStep(v)));
-  }
-  axis.append(svgElement("text", { x: (plot.x0 + plot.x1) / 2, y: height - 4, "text-anchor": "middle" }, "step"));
-  axis.append(svgElement("text", {
-    transform: `translate(12, ${(plot.y0 + plot.y1) / 2}) rotate(-90)`, "text-anchor": "middle",
-  }, state.log ? "value (log scale)" : "value"));
-  svg.append(grid, axis, svgElement("rect", {
-    class: "frame", x: plot.x0, y: plot.y1, width: plot.x1 - plot.x0, height: plot.y0 - plot.y1,
+}
+
+// The tick labels of a linear axis: as many decimals as the distance between ticks has.
+const LINEAR_AXIS = {
+  values: (u, ticks, axis, space, incr) => {
+    let digits = 0;
+    while (digits < 20 && Math.abs(incr * 10 ** digits - Math.round(incr * 10 ** digits)) > 1e-6) digits++;
+    return ticks.map((v) => v.toFixed(digits));
+  },
+};
+
+function drawCurves() {
+  if (charts.lr) charts.lr.destroy();
+  charts.lr = null;
+  const drawn = curve ? curve.series.map((s, i) => ({ s, i })).filter(({ s }) => s.ok) : [];
+  const drawable = (v) => v !== null && (!state.log || v > 0);
+  const empty = $("#chart-empty");
+  empty.hidden = !curve || drawn.some(({ s }) => s.y.some(drawable));
+  empty.textContent = state.log ? "nothing positive to draw on a log axis" : "nothing to draw";
+  if (!curve || !empty.hidden) return;
+  const lines = drawn.map(({ s, i }) => ({
+    index: i, label: legendLabel(state.specs[i].text), values: s.y, format: formatValue,
   }));
-  curve.series.forEach((s, index) => {
-    if (!s.ok) return;
-    let d = "", pen = "M";
-    for (let i = 0; i < xs.length; i++) {
-      const v = s.y[i];
-      if (v === null || (state.log && !(v > 0))) { pen = "M"; continue; }
-      d += `${pen}${scaleX(xs[i]).toFixed(2)},${scaleY(v).toFixed(2)}`;
-      pen = "L";
-    }
-    svg.append(svgElement("path", { class: "series", d, stroke: COLORS[index % COLORS.length], "data-series": String(index) }));
-    if (xs.length === 1 && d) {  // a one-step run: a dot, since a path of one point draws nothing
-      svg.append(svgElement("circle", { cx: scaleX(xs[0]), cy: scaleY(s.y[0]), r: 4, fill: COLORS[index % COLORS.length] }));
-    }
-  });
-  const overlay = svgElement("rect", {
-    class: "overlay", x: plot.x0, y: plot.y1, width: plot.x1 - plot.x0, height: plot.y0 - plot.y1, fill: "transparent",
-  });
-  svg.append(overlay);
-  frame = { plot, scaleX, scaleY, xLow, xHigh };
+  const yAxis = state.log ? {
+    label: "learning rate (log scale)",
+    splits: (u, axis, low, high) => logTicks(low, high),
+    values: (u, ticks) => logLabels(ticks),
+    filter: (u, ticks) => ticks,  // every tick labelled (uPlot's own filter thins log labels)
+  } : { label: "learning rate", ...LINEAR_AXIS };
+  const yScale = state.log
+    ? { distr: 3, log: 10, range: (u, low, high) => logRange(low, high) }
+    : { range: (u, low, high) => linearRange(low, high, state.start === null) };  // zoomed: fit the values
+  const box = $("#chart");
+  const data = [curve.x, ...lines.map((line) => line.values.map((v) => (drawable(v) ? v : null)))];
+  charts.lr = new uPlot(chartOptions(box, 360, yAxis, yScale, lines), data, box);
 }
 
-function stepAt(clientX) {
-  const box = $("#chart").getBoundingClientRect();
-  const x = clientX - box.left;
-  const { plot, xLow, xHigh } = frame;
-  const fraction = Math.min(1, Math.max(0, (x - plot.x0) / (plot.x1 - plot.x0)));
-  return xLow + fraction * (xHigh - xLow);
-}
-
-function nearestIndex(step) {
-  const xs = curve.x;
-  let lo = 0, hi = xs.length - 1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid] <= step) lo = mid; else hi = mid;
-  }
-  return Math.abs(xs[hi] - step) < Math.abs(xs[lo] - step) ? hi : lo;
-}
-
-function hideTip() {
-  $("#tip").hidden = true;
-  const svg = $("#chart");
-  svg.querySelectorAll(".cursor, .dot").forEach((n) => n.remove());
-}
-
-function showTip(clientX) {
-  if (!frame || !curve) return;
-  const index = nearestIndex(stepAt(clientX));
-  const step = curve.x[index];
-  const svg = $("#chart");
-  svg.querySelectorAll(".cursor, .dot").forEach((n) => n.remove());
-  const x = frame.scaleX(step);
-  svg.append(svgElement("line", { class: "cursor", x1: x, x2: x, y1: frame.plot.y0, y2: frame.plot.y1 }));
-  const tip = $("#tip");
-  tip.replaceChildren(element("div", { class: "step" }, `step ${step}`));
-  tip.dataset.step = String(step);
-  curve.series.forEach((s, i) => {
-    if (!s.ok) return;
-    const v = s.y[index];
-    const row = element("div", { class: "row", "data-series": String(i), "data-value": v === null ? "" : String(v) });
-    const swatch = element("span", { class: "swatch" });
-    swatch.style.setProperty("--color", COLORS[i % COLORS.length]);
-    row.append(swatch, document.createTextNode(formatValue(v)));
-    tip.append(row);
-    if (v !== null && (!state.log || v > 0)) {
-      svg.append(svgElement("circle", { class: "dot", cx: x, cy: frame.scaleY(v), r: 3.5, fill: COLORS[i % COLORS.length] }));
-    }
-  });
-  tip.hidden = false;
-  const box = $("#chart-box").clientWidth;
-  tip.style.left = `${x + 14 + tip.offsetWidth > box ? x - 14 - tip.offsetWidth : x + 14}px`;
-  tip.style.top = `${frame.plot.y1 + 6}px`;
-}
-
-function wireChart() {
-  const svg = $("#chart");
-  let dragFrom = null;
-  svg.addEventListener("mousedown", (event) => {
-    if (!frame) return;
-    dragFrom = event.clientX;
-    event.preventDefault();
-  });
-  svg.addEventListener("mousemove", (event) => {
-    if (!frame) return;
-    showTip(event.clientX);
-    svg.querySelectorAll(".selection").forEach((n) => n.remove());
-    if (dragFrom !== null) {
-      const box = svg.getBoundingClientRect();
-      const a = Math.max(frame.plot.x0, Math.min(dragFrom, event.clientX) - box.left);
-      const b = Math.min(frame.plot.x1, Math.max(dragFrom, event.clientX) - box.left);
-      svg.append(svgElement("rect", { class: "selection", x: a, y: frame.plot.y1, width: Math.max(0, b - a), height: frame.plot.y0 - frame.plot.y1 }));
-    }
-  });
-  svg.addEventListener("mouseleave", () => { hideTip(); });
-  window.addEventListener("mouseup", (event) => {
-    if (dragFrom === null) return;
-    const from = dragFrom;
-    dragFrom = null;
-    svg.querySelectorAll(".selection").forEach((n) => n.remove());
-    if (!frame || Math.abs(event.clientX - from) < 6) return;
-    let a = Math.floor(stepAt(Math.min(from, event.clientX)));
-    let b = Math.ceil(stepAt(Math.max(from, event.clientX)));
-    if (b - a < 2) b = a + 2;
-    state.start = a;
-    state.stop = b;
-    schedule();
-  });
-  svg.addEventListener("dblclick", zoomOut);
-  window.addEventListener("resize", () => { if (curve) renderChart(); });
+// Drag across either chart: the server evaluates the steps of that range again (no interpolation).
+function zoomTo(u) {
+  const { left, width } = u.select;
+  if (width === 0) return;
+  u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+  let a = Math.max(0, Math.floor(u.posToVal(left, "x")));
+  let b = Math.min(MAX_STEP, Math.ceil(u.posToVal(left + width, "x")));
+  if (b - a < 3) b = a + 3;  // at least four whole steps, so at least four ticks
+  state.start = a;
+  state.stop = b;
+  schedule();
 }
 
 function zoomOut() {
+  if (state.start === null) return;
   state.start = state.stop = null;
   schedule();
 }
 
+// -- the predicted loss of a fitted loss law (POST /api/forecast) ----------------------------
+
+async function loadLaw() {
+  const file = $("#law-file").files[0];
+  if (!file) return;
+  const law = await file.text().then(JSON.parse).catch(() => null);
+  if (!law || typeof law !== "object" || Array.isArray(law) || typeof law.law !== "string") {
+    setStatus("error", `${file.name} is not a fitted loss law (JSON such as {"law": "multi_power", "params": {…}})`);
+    return;
+  }
+  state.law = law;
+  $("#law-name").textContent = `${law.law}, from ${file.name}`;
+  updateForecast();
+}
+
+// Ask for the predicted loss of every schedule, unless the law, the specs and the training
+// steps are those of the last answer; then draw the loss chart.
+async function updateForecast() {
+  if (!state.law || !curve) return;
+  const body = { law: state.law, specs: texts(), steps: curve.steps };
+  const key = JSON.stringify(body);
+  if (forecast && forecast.key === key && !forecast.pending) { drawLoss(); return; }
+  forecast = { key, pending: true, message: "predicting the loss…" };
+  drawLoss();
+  try {
+    const answer = await post("/api/forecast", body);
+    if (forecast.key === key) forecast = { key, curves: answer.curves };
+  } catch (error) {
+    if (error.name === "AbortError" || forecast.key !== key) return;
+    forecast = {
+      key,
+      message: error.status === 404
+        ? "This lrdecay server cannot predict the loss yet (it has no /api/forecast)."
+        : `predicted loss: ${error.message}`,
+    };
+  }
+  drawLoss();
+}
+
+function drawLoss() {
+  if (charts.loss) charts.loss.destroy();
+  charts.loss = null;
+  const section = $("#loss");
+  section.hidden = !state.law;
+  if (!forecast) return;
+  const curves = forecast.curves || [];
+  const drawn = curves.map((c, i) => ({ c, i })).filter(({ c, i }) => !c.error && state.specs[i]);
+  const errors = curves.map((c, i) => (c.error ? `schedule ${i + 1}: ${c.error}` : null)).filter(Boolean);
+  $("#loss-message").textContent = forecast.message || errors.join("\n");
+  section.dataset.state = forecast.pending ? "loading" : forecast.curves ? "drawn" : "error";
+  if (drawn.length === 0 || !curve) return;
+  const data = uPlot.join(drawn.map(({ c }) => [c.steps, c.loss]));
+  const lines = drawn.map(({ c, i }, k) => ({
+    index: i, label: legendLabel(state.specs[i].text, ` — final ${formatLoss(c.final)}`),
+    values: data[k + 1], format: formatLoss,
+  }));
+  const yAxis = { label: "predicted loss", ...LINEAR_AXIS };
+  const yScale = { range: (u, low, high) => linearRange(low, high, false) };
+  const box = $("#loss-chart");
+  charts.loss = new uPlot(chartOptions(box, 240, yAxis, yScale, lines), data, box);
+}
+
 // -- the panel: check, the spec written out, code -------------------------------------------
+
+function render() {
+  renderEditors();
+  drawCurves();
+  renderPanel();
+  $("#reset-zoom").disabled = state.start === null;
+  $("#window").textContent = curve ? `steps ${curve.start} … ${curve.stop} of ${curve.steps}` : "";
+}
 
 function renderPanel() {
   document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === state.tab));
@@ -472,7 +529,7 @@ async function copyText(text, button) {
   setTimeout(() => { button.textContent = button.id === "share" ? "Copy link" : "copy"; }, 1500);
 }
 
-// -- building a spec from a kind's parameters -----------------------------------------------
+// -- the form of a kind's parameters: it shows the selected schedule and writes into it ------
 
 function pythonString(text) {
   return `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
@@ -480,7 +537,46 @@ function pythonString(text) {
 
 function unquote(literal) {
   const match = (literal || "").match(/^'(.*)'$|^"(.*)"$/s);
-  return match ? (match[1] ?? match[2]) : (literal || "");
+  return match ? (match[1] ?? match[2]).replace(/\\(.)/gs, "$1") : (literal || "");
+}
+
+// The arguments of a call, split at its top-level commas; null when the brackets or quotes
+// do not match or an argument is empty.
+function splitArgs(body) {
+  const args = [];
+  let depth = 0, quote = null, from = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') quote = c;
+    else if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c) && --depth < 0) return null;
+    else if (c === "," && depth === 0) { args.push(body.slice(from, i).trim()); from = i + 1; }
+  }
+  const last = body.slice(from).trim();
+  if (last) args.push(last);  // an empty last one is a trailing comma
+  return quote || depth || args.includes("") ? null : args;
+}
+
+// A spec written as a call of a kind: the kind and each parameter's text (positional arguments
+// fill the parameters in order); null for anything else (JSON, YAML, a method, a typo).
+function parseCall(text) {
+  const call = text.trim().match(/^([A-Za-z_]\w*)\s*\(([\s\S]*)\)$/);
+  const kind = call && kinds.find((k) => k.kind === call[1]);
+  const args = kind && splitArgs(call[2]);
+  if (!args) return null;
+  const values = {};
+  let named = false;
+  for (const [index, arg] of args.entries()) {
+    const keyword = arg.match(/^([A-Za-z_]\w*)\s*=(?!=)\s*([\s\S]+)$/);
+    named = named || keyword !== null;
+    const field = keyword ? kind.fields.find((f) => f.name === keyword[1]) : !named && kind.fields[index];
+    if (!field || field.name in values) return null;
+    values[field.name] = keyword ? keyword[2].trim() : arg;
+  }
+  return { kind, values };
 }
 
 function sliderRange(value, integer) {
@@ -491,72 +587,101 @@ function sliderRange(value, integer) {
   return [v < 0 ? -high : 0, high, integer ? 1 : high / 1000];
 }
 
-function showKind(name) {
+let form = null;         // {kind, inputs: [{field, read}]} of the form shown
+let formEditing = false; // a control is being changed (a slider dragged, a box typed in)
+
+// Show the form of ``kind`` holding ``values`` (parameter name -> spec text; a parameter left
+// out shows its default).
+function showKind(kind, values) {
   const fields = $("#fields");
   fields.replaceChildren();
-  const kind = kinds.find((k) => k.kind === name);
+  $("#kind").value = kind ? kind.kind : "";
   $("#kind-summary").textContent = kind ? `${kind.summary}${kind.matches ? ` — matches ${kind.matches}` : ""}` : "";
+  form = kind && { kind, inputs: [] };
   if (!kind) return;
-  const inputs = [];
   for (const field of kind.fields) {
+    const value = values[field.name] ?? field.default ?? "";
     const row = element("div", { class: "field" });
     const id = `field-${field.name}`;
     row.append(element("label", { for: id, title: field.name }, field.name));
     let read;
-    if (field.input === "number" || field.input === "integer") {
+    const numeric = value === "None" || Number.isFinite(Number(value));
+    if ((field.input === "number" || field.input === "integer") && numeric) {
       const integer = field.input === "integer";
-      const [low, high, step] = sliderRange(field.value, integer);
+      const [low, high, step] = sliderRange(value, integer);
       const slider = element("input", { type: "range", min: low, max: high, step, "aria-label": `${field.name} slider` });
       const number = element("input", { type: "number", id, step: integer ? 1 : "any", placeholder: field.optional ? "None" : "" });
-      number.value = field.value === null || field.value === "None" ? "" : field.value;
+      number.value = value === "None" ? "" : value;
       slider.value = number.value === "" ? low : number.value;
-      slider.addEventListener("input", () => { number.value = slider.value; changed(); });
-      number.addEventListener("input", () => { if (number.value !== "") slider.value = number.value; changed(); });
+      slider.addEventListener("input", () => { number.value = slider.value; });
+      number.addEventListener("input", () => { if (number.value !== "") slider.value = number.value; });
       row.append(slider, number);
       read = () => (number.value === "" ? (field.optional ? "None" : "") : number.value);
     } else if (field.input === "bool") {
       const box = element("input", { type: "checkbox", id });
-      box.checked = field.value === "True";
-      box.addEventListener("change", changed);
+      box.checked = value === "True";
       row.append(box);
       read = () => (box.checked ? "True" : "False");
     } else {
+      const quoted = field.input === "text";
       const text = element("input", { type: "text", id, spellcheck: "false" });
-      text.value = field.input === "text" ? unquote(field.value) : (field.value ?? "");
-      text.addEventListener("input", changed);
+      text.value = quoted ? unquote(value) : value;
       row.append(text);
-      read = () => (field.input === "text" ? pythonString(text.value) : text.value.trim());
+      read = () => (quoted ? pythonString(text.value) : text.value.trim());
     }
-    inputs.push({ field, read });
+    row.addEventListener("input", () => writeForm());
+    row.addEventListener("change", () => { formEditing = false; });
+    form.inputs.push({ field, read });
     fields.append(row);
   }
-  function changed() {
-    const parts = [];
-    for (const { field, read } of inputs) {
-      const value = read();
-      if (field.default !== null && value === field.default) continue;
-      parts.push(`${field.name}=${value}`);
-    }
-    const text = `${kind.kind}(${parts.join(", ")})`;
-    state.specs[state.selected] = text;
-    const area = document.querySelector(`.editor[data-index="${state.selected}"] textarea`);
-    if (area) area.value = text;
-    schedule();
+}
+
+// The form follows the selected schedule: its kind and values when its text is a kind's call.
+function syncForm() {
+  formEditing = false;
+  const call = parseCall(state.specs[state.selected].text);
+  showKind(call && call.kind, call ? call.values : {});
+  $("#undo").disabled = state.specs[state.selected].undo.length === 0;
+}
+
+function chooseKind(name) {
+  const kind = kinds.find((k) => k.kind === name);
+  if (!kind) { syncForm(); return; }
+  showKind(kind, Object.fromEntries(kind.fields.map((f) => [f.name, f.value])));
+  formEditing = false;
+  writeForm(false);  // choosing a kind is one step of undo
+}
+
+// Write the form's spec into the selected schedule; the text it replaces can be restored with
+// Undo: one step per change of a control (``editing``: it goes on), not per move of a slider.
+function writeForm(editing = true) {
+  const parts = [];
+  for (const { field, read } of form.inputs) {
+    const value = read();
+    if (field.default !== null && value === field.default) continue;
+    parts.push(`${field.name}=${value}`);
   }
-  changed();
+  const text = `${form.kind.kind}(${parts.join(", ")})`;
+  const spec = state.specs[state.selected];
+  if (text === spec.text) return;
+  if (!formEditing) spec.undo.push(spec.text);
+  formEditing = editing;
+  setText(state.selected, text);
 }
 
 async function loadKinds() {
   try {
     const response = await fetch("/api/kinds");
+    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
     kinds = (await response.json()).kinds;
   } catch (error) {
     setStatus("error", `kinds: ${error.message}`);
     return;
   }
-  const select = $("#kind");
-  for (const kind of kinds) select.append(element("option", { value: kind.kind }, kind.kind));
-  select.addEventListener("change", () => showKind(select.value));
+  const choice = $("#kind");
+  for (const kind of kinds) choice.append(element("option", { value: kind.kind }, kind.kind));
+  choice.addEventListener("change", () => chooseKind(choice.value));
+  syncForm();
 }
 
 // -- start ----------------------------------------------------------------------------------
@@ -567,26 +692,35 @@ function start() {
   $("#log").checked = state.log;
   $("#steps").addEventListener("input", () => {
     const text = $("#steps").value.trim();
-    state.steps = /^\d+$/.test(text) && Number(text) >= 1 ? Number(text) : null;
+    state.steps = /^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= MAX_STEP ? Number(text) : null;
     state.start = state.stop = null;
     schedule();
   });
-  $("#log").addEventListener("change", () => { state.log = $("#log").checked; writeUrl(); renderChart(); });
+  $("#log").addEventListener("change", () => {
+    state.log = $("#log").checked;
+    writeUrl();
+    drawCurves();
+    renderPanel();
+  });
   $("#reset-zoom").addEventListener("click", zoomOut);
   $("#add").addEventListener("click", () => {
     if (state.specs.length >= MAX_SPECS) return;
-    state.specs.push(state.specs[state.selected] || "cosine_decay(0.1, 1000)");
+    state.specs.push({ text: state.specs[state.selected].text, undo: [] });
     state.selected = state.specs.length - 1;
     buildEditors();
+    syncForm();
     schedule();
   });
+  $("#undo").addEventListener("click", undo);
+  document.addEventListener("keydown", undoKey);
+  $("#law-file").addEventListener("change", loadLaw);
   document.querySelectorAll("#tabs button").forEach((button) => button.addEventListener("click", () => {
     state.tab = button.dataset.tab;
     writeUrl();
     renderPanel();
   }));
   $("#share").addEventListener("click", () => copyText(location.href, $("#share")));
-  wireChart();
+  window.addEventListener("resize", () => { drawCurves(); drawLoss(); });
   buildEditors();
   loadKinds();
   refresh();

@@ -1,0 +1,82 @@
+"""Importer of Keras schedules: :func:`from_keras` takes a Keras schedule, its ``get_config()``
+or ``serialize()`` output. Keras counts its optimizer's ``iterations`` (``clock="updates"``)."""
+
+from __future__ import annotations
+
+from lrdecay.compose.nodes import Warmup
+from lrdecay.core.schedule import Schedule
+from lrdecay.schedules.cosine import cosine_decay, cosine_decay_restarts
+from lrdecay.schedules.decay import (
+    exponential_decay,
+    inverse_time_decay,
+    piecewise_constant,
+    polynomial_decay,
+)
+
+_KERAS_KEYS = [
+    ("PiecewiseConstantDecay", {"boundaries", "values"}),
+    ("CosineDecayRestarts", {"first_decay_steps"}),
+    ("CosineDecay", {"initial_learning_rate", "decay_steps", "alpha"}),
+    ("PolynomialDecay", {"end_learning_rate", "power"}),
+]
+KERAS_CLASSES = ("ExponentialDecay", "InverseTimeDecay", "PiecewiseConstantDecay", "PolynomialDecay",
+                 "CosineDecay", "CosineDecayRestarts")
+
+
+def from_keras(config, class_name: str | None = None) -> Schedule:
+    """The lrdecay schedule of a Keras learning-rate schedule: the schedule object, its
+    ``keras.optimizers.schedules.serialize()`` dict, or its ``get_config()`` dict (the class is
+    told by the keys and the ``name``; give ``class_name`` when they don't tell it, e.g. a
+    renamed ExponentialDecay or InverseTimeDecay). Keras counts the optimizer's
+    ``iterations`` (``clock="updates"``) and computes in float32; lrdecay in float64."""
+    if not isinstance(config, dict):
+        get_config = getattr(config, "get_config", None)
+        if get_config is None:
+            raise TypeError(f"config must be a Keras schedule or its config dict, got {type(config).__name__}")
+        if isinstance(getattr(config, "schedule", None), Schedule):  # lrdecay.keras.KerasSchedule
+            return config.schedule
+        class_name = class_name or type(config).__name__
+        config = get_config()
+    if "class_name" in config and "config" in config:  # serialize() output
+        class_name = class_name or config["class_name"]
+        config = config["config"]
+    if class_name is None:
+        class_name = _keras_class(config)
+    config = {k: v for k, v in config.items() if k != "name"}
+    if class_name not in KERAS_CLASSES:
+        raise ValueError(f"class_name must be one of {', '.join(KERAS_CLASSES)}, got {class_name!r}")
+    c = config
+    try:
+        if class_name == "ExponentialDecay":
+            return exponential_decay(c["initial_learning_rate"], c["decay_steps"], c["decay_rate"],
+                                     c.get("staircase", False))
+        if class_name == "InverseTimeDecay":
+            return inverse_time_decay(c["initial_learning_rate"], c["decay_steps"], c["decay_rate"],
+                                      c.get("staircase", False))
+        if class_name == "PiecewiseConstantDecay":
+            return piecewise_constant(list(c["boundaries"]), list(c["values"]))
+        if class_name == "PolynomialDecay":
+            return polynomial_decay(c["initial_learning_rate"], c["decay_steps"], c.get("end_learning_rate", 1e-4),
+                                    c.get("power", 1.0), c.get("cycle", False))
+        if class_name == "CosineDecayRestarts":
+            return cosine_decay_restarts(c["initial_learning_rate"], c["first_decay_steps"], c.get("t_mul", 2.0),
+                                         c.get("m_mul", 1.0), c.get("alpha", 0.0))
+        decay = cosine_decay(c.get("warmup_target") or c["initial_learning_rate"], c["decay_steps"],
+                             c.get("alpha", 0.0))
+        if c.get("warmup_target") is None:
+            return decay
+        return Warmup(decay, c.get("warmup_steps", 0), start=c["initial_learning_rate"])
+    except KeyError as error:
+        raise ValueError(f"{class_name} config is missing {error.args[0]!r}") from None
+
+
+def _keras_class(config: dict) -> str:
+    name = config.get("name")
+    if name in KERAS_CLASSES:
+        return name
+    for class_name, keys in _KERAS_KEYS:
+        if keys <= config.keys():
+            return class_name
+    raise ValueError("can't tell the Keras schedule class from this config (ExponentialDecay and "
+                     "InverseTimeDecay have the same keys): pass class_name=..., the schedule itself, "
+                     "or keras.optimizers.schedules.serialize(schedule)")

@@ -1,0 +1,587 @@
+"""PyTorch adapter: :class:`ScheduleLR`, a ``torch.optim.lr_scheduler.LRScheduler`` driven by
+lrdecay schedules.
+
+No formula lives here: the scheduler keeps a step counter (the *clock*), evaluates the schedules
+at it with Python floats, and writes the values into the optimizer's param groups.
+
+Step convention: the value applied to an update is ``schedule(n)`` where ``n`` is the number of
+updates (or ``scheduler.step()`` calls, or samples) counted before it -- 0 for the first update,
+like TensorFlow's ``global_step`` and like a torch scheduler stepped after each ``optimizer.step()``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import operator
+import warnings
+
+import torch  # absolute import: this is the real torch, not this module
+from torch.optim.lr_scheduler import LRScheduler
+
+from lrdecay.core.backends import MATH
+from lrdecay.core.schedule import compiled_call
+from lrdecay.core.spec import as_schedule, from_dict, is_spec
+from lrdecay.migrate.torch import load_torch_state, torch_state_class
+
+__all__ = ["ScheduleLR"]
+
+_CLOCKS = ("updates", "calls", "samples", "tokens")
+_MODES = ("absolute", "factor")
+_ON_MISMATCH = ("raise", "use_saved", "use_new")
+#: hyperparameter name -> (param-group key, element index for tuple-valued keys)
+_BETAS = {"beta1": ("betas", 0), "beta2": ("betas", 1)}
+#: keys that torch's optimizers accept as 0-dim tensors (so compile_safe applies to them)
+_TENSOR_KEYS = ("lr", "betas")
+_STATE_FORMAT = 1
+#: clock="updates": step() after this many updates (or this many step() calls with the clock at 0)
+#: warns; at most this many calls are watched.
+_CLOCK_RATIO, _WATCH_CALLS = 10, 1000
+
+
+class ScheduleLR(LRScheduler):
+    """Drive an optimizer's learning rate (and any other hyperparameter) with lrdecay schedules.
+
+    ``schedule``: one :class:`~lrdecay.Schedule` for every param group, a list (one per group,
+    ``None`` = leave that group alone) or a dict keyed by the groups' ``"name"`` entries.
+    ``hyperparams``: ``{"weight_decay": s, "momentum": s, "beta1": s, "beta2": s, ...}``, each
+    value in the same three forms (``beta1``/``beta2`` are the elements of Adam's ``betas``).
+    ``mode="absolute"``: the group value is the schedule's value; ``"factor"``: the group's
+    initial value times the schedule's value (keeps the ratios between groups).
+    ``clock``: ``"updates"`` counts real optimizer updates (an optimizer step hook; an update
+    skipped by AMP's GradScaler does not count, and ``step()`` only re-applies the values);
+    ``"calls"`` counts ``step()`` calls (torch's convention); ``"samples"``/``"tokens"``:
+    ``step(n)`` advances the clock by ``n``.
+    ``compile_safe=True``: ``lr`` and ``betas`` become 0-dim tensors (the dtype of the group's
+    parameters, at least float32, on their device) updated in place with ``fill_``, so a
+    ``torch.compile``'d optimizer step is not recompiled when they change.
+    ``plateau``: an :class:`lrdecay.Plateau` whose factor multiplies the learning rate; feed it
+    with ``step(metrics=...)`` or ``observe(metric)``.
+    """
+
+    def __init__(self, optimizer, schedule, *, hyperparams=None, mode="absolute", clock="updates",
+                 compile_safe=False, plateau=None):
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        _check_choice("mode", mode, _MODES)
+        _check_choice("clock", clock, _CLOCKS)
+        if not isinstance(compile_safe, bool):
+            raise TypeError(f"compile_safe must be a bool, got {compile_safe!r}")
+        if plateau is not None and not all(hasattr(plateau, a) for a in ("update", "effective", "factor")):
+            raise TypeError(f"plateau must be an lrdecay.Plateau (update/effective/factor), got {type(plateau).__name__}")
+        if hyperparams is not None and not isinstance(hyperparams, dict):
+            raise TypeError(f"hyperparams must be a dict of name -> schedule, got {type(hyperparams).__name__}")
+        self.optimizer = optimizer
+        self.mode, self.clock, self.compile_safe, self.plateau = mode, clock, compile_safe, plateau
+        self._advances_on_call, self._counts = clock == "calls", clock in ("samples", "tokens")
+        groups = optimizer.param_groups
+        if plateau is not None:
+            _check_plateau_groups(plateau, len(groups))
+        self._schedules = {"lr": _per_group("schedule", schedule, groups)}
+        for name, value in (hyperparams or {}).items():
+            key, _ = _BETAS.get(name, (name, None))
+            if name == "lr" or name == "betas" or not isinstance(name, str):
+                raise ValueError(f"hyperparams: {name!r} can't be scheduled here (use schedule= for lr, "
+                                 "beta1/beta2 for the elements of betas)")
+            missing = [i for i, g in enumerate(groups) if key not in g]
+            if missing:
+                raise ValueError(f"hyperparams: param group {missing[0]} has no {key!r} to schedule")
+            self._schedules[name] = _per_group(f"hyperparams[{name!r}]", value, groups)
+        # The initial values (factor mode) are read as torch does: "initial_<key>" when a previous
+        # scheduler recorded it, else the group's current value; they are kept in our state too.
+        self._bases = {name: [self._initial_value(g, name) for g in groups] for name in self._schedules}
+        self._count = 0
+        self._extra_clocks = {}  # other clocks a clock_join reads, counted by count(**amounts)
+        # once-per-epoch trap (clock="updates"): see _watch_clock
+        self._clock_watch, self._updates_since_call, self._sparse_calls = clock == "updates", 0, False
+        self._quiet_calls = self._watched_calls = 0
+        self._build_slots()
+        self._register_hooks()
+        self._apply()
+
+    @classmethod
+    def from_torch(cls, scheduler, **kwargs) -> ScheduleLR:
+        """The ScheduleLR that takes over from ``scheduler`` (a live torch scheduler) on its
+        optimizer, at the same step and with the same rates: :func:`lrdecay.from_torch`'s
+        schedule, the momentum curves of OneCycleLR/CyclicLR, and ``clock="calls"`` (torch's
+        convention) unless ``kwargs`` say otherwise; a ReduceLROnPlateau becomes the current
+        rates with an :class:`lrdecay.Plateau` that carries on its counters (``step(metric)`` as
+        in torch). Stop stepping ``scheduler`` afterwards."""
+        from lrdecay.migrate.torch import takeover_arguments
+
+        arguments = {"clock": "calls", **takeover_arguments(scheduler), **kwargs}  # checks scheduler first
+        new = cls(scheduler.optimizer, **arguments)
+        new._count = scheduler.last_epoch
+        new._build_slots()
+        new._apply()
+        return new
+
+    # -- torch's scheduler interface ------------------------------------------------------
+
+    @property
+    def last_epoch(self) -> int:
+        """The clock (torch's name): updates, calls or samples counted so far."""
+        return self._count
+
+    @property
+    def base_lrs(self) -> list[float]:
+        return [float(b) for b in self._bases["lr"]]
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rate of each param group for the next update (Python floats)."""
+        return list(self._last_lr)
+
+    def get_lr(self) -> list[float]:
+        return self.get_last_lr()
+
+    def step(self, n=None, *, metrics=None):
+        """Advance the clock and write the new values.
+
+        ``clock="calls"``: by one. ``clock="samples"``/``"tokens"``: by ``n`` (required).
+        ``clock="updates"``: not at all (the optimizer's step hook advances it); the values are
+        re-applied. ``metrics`` (or, with a plateau and no count clock, a positional value, as
+        Lightning passes it) is given to the plateau first."""
+        if n is None and metrics is None:  # the hot path
+            if self._advances_on_call:
+                self._count += 1
+            elif self._counts:
+                raise TypeError(f"step(n) needs the number of {self.clock} with clock={self.clock!r}")
+            elif self._clock_watch:
+                self._watch_clock()
+            self._apply()
+            return
+        counts = self._counts
+        if n is not None and not counts:
+            if self.plateau is None or metrics is not None:
+                raise TypeError(f"step() takes a count only with clock='samples' or 'tokens' (clock={self.clock!r}); "
+                                "torch's step(epoch) form isn't supported: call step() once per epoch with "
+                                "clock='calls', or resume at an epoch with load_state_dict")
+            n, metrics = None, n
+        if metrics is not None:
+            self._observe(metrics)
+        if counts:
+            if n is None:
+                raise TypeError(f"step(n) needs the number of {self.clock} with clock={self.clock!r}")
+            if type(n) is not int:
+                try:
+                    if isinstance(n, bool):
+                        raise TypeError
+                    n = operator.index(n)  # ints, NumPy and torch integer scalars
+                except TypeError:
+                    raise TypeError(f"n must be an int, got {n!r}") from None
+            if n < 0:
+                raise ValueError(f"n must be >= 0, got {n}")
+            self._count += n
+        elif self.clock == "calls":
+            self._count += 1
+        self._apply()
+
+    def observe(self, metric) -> float:
+        """Give ``metric`` to the plateau and apply the new factor now; returns the factor."""
+        if self.plateau is None:
+            raise ValueError("observe() needs a plateau: ScheduleLR(..., plateau=lrdecay.Plateau(...))")
+        factor = self._observe(metric)
+        self._apply()
+        return factor
+
+    def replan(self, schedule, *, hyperparam="lr", rtol=1e-12):
+        """Switch to a re-planned schedule at the current clock (e.g. right after
+        ``load_state_dict``, with ``s.extend(...)`` or ``s.cooldown_from(...)``), keeping the
+        clock. Refused (``ValueError``) when the new schedule's value at the clock differs from
+        the current one by more than ``rtol`` (relative): a re-plan must not make the rate jump.
+        ``schedule`` takes the same forms as in the constructor; the new spec is saved by
+        :meth:`state_dict` from now on."""
+        if hyperparam not in self._schedules:
+            raise ValueError(f"hyperparam must be one of {sorted(self._schedules)}, got {hyperparam!r}")
+        label = "schedule" if hyperparam == "lr" else f"hyperparams[{hyperparam!r}]"
+        new = _per_group(label, schedule, self.optimizer.param_groups)
+        for i, (old, replanned) in enumerate(zip(self._schedules[hyperparam], new)):
+            if (old is None) != (replanned is None):
+                raise ValueError(f"{label}: param group {i} can't change between scheduled and unscheduled")
+            if old is None:
+                continue
+            before, after = old(self._count), replanned(self._count)
+            if not abs(after - before) <= rtol * max(abs(before), abs(after)):
+                raise ValueError(f"{label}: the new schedule jumps at step {self._count} in param group {i}: "
+                                 f"{before!r} -> {after!r} (build it with extend() or cooldown_from())")
+        self._schedules[hyperparam] = new
+        self._build_slots()
+        self._apply()
+
+    def count(self, **amounts):
+        """Advance the other clocks a :func:`lrdecay.clock_join` reads (e.g.
+        ``scheduler.count(tokens=n)`` once per update, before the update's ``step()``) and
+        re-apply the values. This scheduler's own ``clock`` is the join's ``"steps"`` clock
+        (``"updates"``/``"calls"``), or its ``"samples"``/``"tokens"``."""
+        for name, n in amounts.items():
+            if name in (self.clock, "steps"):
+                raise ValueError(f"{name!r} is this scheduler's own clock: it advances with step()")
+            if isinstance(n, bool):
+                raise TypeError(f"{name} must be an int, got {n!r}")
+            try:
+                n = operator.index(n)
+            except TypeError:
+                raise TypeError(f"{name} must be an int, got {n!r}") from None
+            if n < 0:
+                raise ValueError(f"{name} must be >= 0, got {n}")
+            self._extra_clocks[name] = self._extra_clocks.get(name, 0) + n
+        self._apply()
+
+    def _evaluator(self, schedule):
+        """``t -> value`` for the clock ``t``; a clock_join reads the other clocks too."""
+        names = getattr(schedule, "clock_names", None)
+        if names is None:
+            return compiled_call(schedule)
+        own = "steps" if self.clock in ("updates", "calls") else self.clock
+
+        def evaluate(t):
+            values = {name: self._extra_clocks.get(name, 0) for name in names}
+            values[own] = t
+            return schedule.at(**values)
+
+        return evaluate
+
+    # -- state ----------------------------------------------------------------------------
+
+    def spec(self) -> dict:
+        """What defines the run: the schedules (as specs), mode, clock and plateau configuration."""
+        return {
+            "schedules": {name: [None if s is None else s.to_dict() for s in per_group]
+                          for name, per_group in self._schedules.items()},
+            "mode": self.mode,
+            "clock": self.clock,
+            "plateau": None if self.plateau is None else self.plateau.to_dict(),
+        }
+
+    def state_dict(self) -> dict:
+        """Plain Python data only (loads with ``torch.load(weights_only=True)``): the spec, the
+        clock, the initial group values and the plateau's counters."""
+        return {
+            "format": _STATE_FORMAT,
+            "spec": self.spec(),
+            "clock": self._count,
+            "clocks": dict(self._extra_clocks),
+            "bases": {name: [float(b) for b in values] for name, values in self._bases.items()},
+            "plateau": None if self.plateau is None else self.plateau.state_dict(),
+        }
+
+    def load_state_dict(self, state_dict, on_mismatch="raise"):
+        """Resume from :meth:`state_dict`. A state whose spec differs from this scheduler's is
+        refused unless ``on_mismatch="use_saved"`` (adopt the saved schedules) or ``"use_new"``
+        (keep this scheduler's schedules, take the saved clock).
+        Every field is checked before anything changes: a missing, mistyped or out-of-range
+        field is refused with an error that names it.
+
+        A torch scheduler's own ``state_dict()`` (StepLR, OneCycleLR, SequentialLR, ...) is
+        accepted too: its ``last_epoch`` becomes the clock once this scheduler is checked to give
+        every group the same rates (``on_mismatch`` as above), so a run started with torch's
+        scheduler resumes here (load the optimizer's state first: OneCycleLR keeps its peak
+        there)."""
+        _check_choice("on_mismatch", on_mismatch, _ON_MISMATCH)
+        if isinstance(state_dict, dict) and "format" not in state_dict and torch_state_class(state_dict):
+            return load_torch_state(self, state_dict, on_mismatch)  # a torch scheduler's own state
+        _check_state(state_dict, len(self.optimizer.param_groups))
+        saved, own = state_dict["spec"], self.spec()
+        use_saved = saved != own and on_mismatch == "use_saved"
+        if saved != own and on_mismatch == "raise":
+            diff = sorted(k for k in own if own[k] != saved.get(k))
+            raise ValueError(f"saved schedule spec differs from this scheduler's in {diff}; pass "
+                             "on_mismatch='use_saved' or 'use_new' to choose")
+        schedules, mode, plateau = self._schedules, self.mode, self.plateau
+        if use_saved:
+            schedules, mode, plateau = self._adopted(saved)
+        bases = state_dict["bases"]
+        if use_saved or set(bases) == set(self._bases):
+            bases = {name: [float(b) for b in values] for name, values in bases.items()}
+        else:
+            bases = self._bases
+        plateau_state = state_dict["plateau"] if plateau is not None else None
+        if plateau_state is not None:
+            probe = copy.deepcopy(plateau)  # loaded aside first: a refused state changes nothing
+            try:
+                probe.load_state_dict(plateau_state)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"state_dict['plateau']: {error}") from None
+            _check_plateau_groups(probe, len(self.optimizer.param_groups), "state_dict['plateau']")
+            plateau.load_state_dict(plateau_state)
+        self._schedules, self.mode, self.plateau = schedules, mode, plateau
+        self._bases, self._count = bases, state_dict["clock"]
+        self._extra_clocks = _check_extra_clocks(state_dict.get("clocks") or {})
+        self._build_slots()
+        self._apply()
+
+    def _adopted(self, saved: dict):
+        """The schedules, mode and plateau of a saved spec (already checked by _check_state)."""
+        schedules = {}
+        for name, per_group in saved["schedules"].items():
+            schedules[name] = []
+            for i, d in enumerate(per_group):
+                try:
+                    schedules[name].append(None if d is None else from_dict(d))
+                except (TypeError, ValueError, KeyError) as error:
+                    raise ValueError(f"state_dict['spec']['schedules'][{name!r}][{i}]: {error}") from None
+        if saved["clock"] != self.clock:
+            raise ValueError(f"saved clock {saved['clock']!r} differs from {self.clock!r}; "
+                             "rebuild the scheduler with the saved clock")
+        plateau = self.plateau
+        if saved["plateau"] is not None and plateau is not None:
+            try:
+                plateau = type(plateau).from_dict(saved["plateau"])
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"state_dict['spec']['plateau']: {error}") from None
+        return schedules, saved["mode"], plateau
+
+    # -- internals ------------------------------------------------------------------------
+
+    @staticmethod
+    def _initial_value(group, name):
+        key, index = _BETAS.get(name, (name, None))
+        value = group.get("initial_" + key, group[key])
+        value = value[index] if index is not None else value
+        return float(_scalar_value(key, value))
+
+    def _build_slots(self):
+        """Precompute where each scheduled (group, hyperparameter) value goes, so that ``_apply``
+        does no dict building or lookups by name. Plain slots are written directly; slots with a
+        plateau, a tensor or a tuple element take the general path."""
+        groups = self.optimizer.param_groups
+        unique: dict = {}  # equal schedules are evaluated once per step
+        self._unique_schedules = []
+        plain, special = [], []
+        for name, per_group in self._schedules.items():
+            key, index = _BETAS.get(name, (name, None))
+            for i, (group, schedule) in enumerate(zip(groups, per_group)):
+                if schedule is None:
+                    continue
+                if schedule not in unique:
+                    unique[schedule] = len(self._unique_schedules)
+                    self._unique_schedules.append(schedule)
+                base = self._bases[name][i] if self.mode == "factor" else 1.0
+                tensor = self._tensor_for(group, key, index)
+                plateau = self.plateau if name == "lr" else None
+                if tensor is None and index is None and plateau is None:
+                    plain.append((unique[schedule], base, group, key))
+                else:
+                    special.append((unique[schedule], base, group, key, index, tensor, plateau, i))
+        self._plain, self._special = plain, special
+        self._evaluators = [self._evaluator(schedule) for schedule in self._unique_schedules]  # compiled formulas
+        # (evaluator, base) of each group's lr, for the plateau's per-group decisions
+        self._lr_slots = [(None, None) if schedule is None else
+                          (unique[schedule], self._bases["lr"][i] if self.mode == "factor" else 1.0)
+                          for i, schedule in enumerate(self._schedules["lr"])]
+
+    def _tensor_for(self, group, key, index):
+        """The 0-dim tensor to fill in place for this slot, or None to write Python floats. A
+        value the user gave as a tensor stays that tensor (as torch's schedulers keep it);
+        with ``compile_safe``, ``lr`` and ``betas`` become tensors."""
+        current = _scalar_value(key, group[key] if index is None else group[key][index])
+        if isinstance(current, torch.Tensor):
+            return current
+        if not (self.compile_safe and key in _TENSOR_KEYS):
+            return None
+        params = group["params"]
+        dtype = params[0].dtype if params and params[0].dtype == torch.float64 else torch.float32
+        device = params[0].device if params else None
+        return torch.tensor(float(current), dtype=dtype, device=device)
+
+    def _apply(self):
+        # The clock is an int >= 0: each schedule's compiled formula gives a Python float.
+        t = self._count
+        values = [evaluate(t) for evaluate in self._evaluators]
+        for k, base, group, key in self._plain:
+            group[key] = values[k] * base
+        for k, base, group, key, index, tensor, plateau, i in self._special:
+            v = values[k] * base
+            if plateau is not None:
+                v = plateau.effective(v, MATH, i)
+            if tensor is not None:
+                tensor.fill_(v)
+                v = tensor
+            if index is None:
+                group[key] = v
+            else:
+                pair = list(group[key])
+                pair[index] = v
+                group[key] = tuple(pair)
+
+    @property
+    def _last_lr(self) -> list[float]:
+        # read from the groups: exactly what the next update uses (torch keeps a list instead)
+        return [float(group["lr"]) for group in self.optimizer.param_groups]
+
+    def _observe(self, metric) -> float:
+        if self.plateau is None:
+            raise ValueError("metrics given but this ScheduleLR has no plateau")
+        # each group's un-factored lr: torch's eps and min_lr tests are made per group
+        t, evaluators = self._count, self._evaluators
+        values = [None if k is None else evaluators[k](t) * base for k, base in self._lr_slots]
+        return self.plateau.update(metric, value=values)
+
+    @torch.compiler.disable  # runs eagerly after a compiled optimizer step: no guards on the clock
+    def _after_update(self, optimizer, args, kwargs):
+        self._count += 1
+        self._updates_since_call += 1
+        self._apply()
+
+    def _watch_clock(self):
+        """clock="updates", at a plain ``step()``: warn once when ``step()`` comes after many
+        updates (torch code stepping an epoch-based schedule once per epoch) or when it keeps
+        being called and the clock never moves (the optimizer is stepped without
+        ``Optimizer.step``'s hooks). Stops watching after a warning or ``_WATCH_CALLS`` calls."""
+        since, self._updates_since_call = self._updates_since_call, 0
+        sparse = since >= 2 and (since >= _CLOCK_RATIO or self._sparse_calls)
+        self._sparse_calls = since >= 2
+        self._quiet_calls = 0 if self._count else self._quiet_calls + 1
+        self._watched_calls += 1
+        if sparse:
+            message = (f"ScheduleLR(clock='updates') counts optimizer updates itself, and step() came after "
+                       f"{since} of them. If step() runs once per epoch because the schedule counts epochs, "
+                       "use clock='calls' (or per_epoch(schedule, steps_per_epoch)); if it counts updates, "
+                       "this step() call is not needed")
+        elif self._quiet_calls >= _CLOCK_RATIO:
+            message = (f"ScheduleLR(clock='updates'): step() was called {self._quiet_calls} times and no "
+                       "optimizer update was counted, so the schedule has not moved. If the optimizer is "
+                       "stepped without torch.optim.Optimizer.step's hooks, use clock='calls'")
+        else:
+            self._clock_watch = self._watched_calls < _WATCH_CALLS
+            return
+        self._clock_watch = False
+        warnings.warn(message, stacklevel=3)
+
+    def _after_optimizer_load(self, optimizer):
+        # optimizer.load_state_dict replaces the param groups: write our values (and, with
+        # compile_safe, our tensors) into the new groups.
+        self._build_slots()
+        self._apply()
+
+    def _register_hooks(self):
+        self._hook_handles = [self.optimizer.register_load_state_dict_post_hook(self._after_optimizer_load)]
+        if self.clock == "updates":
+            self._hook_handles.append(self.optimizer.register_step_post_hook(self._after_update))
+
+    def __getstate__(self):  # pickle / deepcopy: hooks are re-registered on the copy's optimizer
+        state = dict(self.__dict__)
+        for key in ("_hook_handles", "_plain", "_special", "_evaluators"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._build_slots()
+        self._register_hooks()
+
+
+_STATE_KEYS = ("format", "spec", "clock", "bases", "plateau")
+_SPEC_KEYS = ("schedules", "mode", "clock", "plateau")
+
+
+def _check_state(state, num_groups):
+    """Refuse a ScheduleLR state with a missing, mistyped or out-of-range field, naming it."""
+    if not isinstance(state, dict):
+        raise TypeError(f"state_dict must be a dict from ScheduleLR.state_dict(), got {type(state).__name__}")
+    if state.get("format") != _STATE_FORMAT:
+        raise ValueError(f"state_dict is not a ScheduleLR state: state_dict['format'] must be "
+                         f"{_STATE_FORMAT}, got {state.get('format')!r}")
+    _check_fields("state_dict", state, _STATE_KEYS)
+    spec = state["spec"]
+    _check_fields("state_dict['spec']", spec, _SPEC_KEYS)
+    schedules = spec["schedules"]
+    if not isinstance(schedules, dict) or "lr" not in schedules:
+        raise ValueError(f"state_dict['spec']['schedules'] must be a dict with an 'lr' entry, got {schedules!r}")
+    for name, per_group in schedules.items():
+        field = f"state_dict['spec']['schedules'][{name!r}]"
+        _check_per_group(field, per_group, num_groups)
+        for i, d in enumerate(per_group):
+            if d is not None and not isinstance(d, dict):
+                raise TypeError(f"{field}[{i}] must be a schedule spec (a dict) or None, got {d!r}")
+    if spec["mode"] not in _MODES:
+        raise ValueError(f"state_dict['spec']['mode'] must be one of {', '.join(map(repr, _MODES))}, "
+                         f"got {spec['mode']!r}")
+    if spec["clock"] not in _CLOCKS:
+        raise ValueError(f"state_dict['spec']['clock'] must be one of {', '.join(map(repr, _CLOCKS))}, "
+                         f"got {spec['clock']!r}")
+    for field, value in (("state_dict['spec']['plateau']", spec["plateau"]), ("state_dict['plateau']", state["plateau"])):
+        if value is not None and not isinstance(value, dict):
+            raise TypeError(f"{field} must be a dict or None, got {value!r}")
+    count = state["clock"]
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"state_dict['clock'] must be an int >= 0, got {count!r}")
+    _check_extra_clocks(state.get("clocks") or {})
+    bases = state["bases"]
+    if not isinstance(bases, dict):
+        raise TypeError(f"state_dict['bases'] must be a dict of name -> list of numbers, got {bases!r}")
+    if set(bases) != set(schedules):
+        raise ValueError(f"state_dict['bases'] has entries {sorted(map(str, bases))}, "
+                         f"the saved schedules {sorted(map(str, schedules))}")
+    for name, values in bases.items():
+        field = f"state_dict['bases'][{name!r}]"
+        _check_per_group(field, values, num_groups)
+        for i, b in enumerate(values):
+            if isinstance(b, bool) or not isinstance(b, (int, float)):
+                raise TypeError(f"{field}[{i}] must be a number, got {b!r}")
+            if not (math.isfinite(b) and b >= 0):
+                raise ValueError(f"{field}[{i}] must be a finite number >= 0, got {b!r}")
+
+
+def _check_fields(field, value, keys):
+    if not isinstance(value, dict):
+        raise TypeError(f"{field} must be a dict, got {type(value).__name__}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise ValueError(f"{field} is missing {', '.join(map(repr, missing))}")
+
+
+def _check_per_group(field, values, num_groups):
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{field} must be a list (one entry per param group), got {values!r}")
+    if len(values) != num_groups:
+        raise ValueError(f"{field} has {len(values)} entries, the optimizer {num_groups} param groups")
+
+
+def _scalar_value(key, value):
+    if isinstance(value, torch.Tensor) and value.dim() != 0:
+        raise ValueError(f"param group {key!r} is a tensor of shape {tuple(value.shape)}; "
+                         "a scheduled value must be a number or a 0-dim tensor")
+    return value
+
+
+def _check_plateau_groups(plateau, num_groups, field="plateau"):
+    """A plateau with one ``min_lr`` (or factor) per group must have as many as the optimizer."""
+    min_lr = getattr(plateau, "min_lr", None)
+    if isinstance(min_lr, (list, tuple)) and len(min_lr) != num_groups:
+        raise ValueError(f"{field}: min_lr has {len(min_lr)} entries, the optimizer {num_groups} param groups")
+    factors = getattr(plateau, "factors", None)
+    if isinstance(factors, (list, tuple)) and len(factors) not in (1, num_groups):
+        raise ValueError(f"{field}: factors has {len(factors)} entries, the optimizer {num_groups} param groups")
+
+
+def _check_extra_clocks(clocks):
+    if not isinstance(clocks, dict) or not all(
+        isinstance(k, str) and type(v) is int and v >= 0 for k, v in clocks.items()
+    ):
+        raise ValueError(f"state_dict['clocks'] must map clock names to ints >= 0, got {clocks!r}")
+    return dict(clocks)
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+def _per_group(name, value, groups):
+    """One schedule, a list (one per group) or a dict by group name -> a list per group. Each
+    schedule may be given as a spec (call syntax, dict with a ``"kind"``, file path)."""
+    names = [g.get("name") for g in groups]
+    if is_spec(value) and not (isinstance(value, dict) and "kind" in names):
+        return [as_schedule(value, name)] * len(groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(groups):
+            raise ValueError(f"{name}: got {len(value)} schedules for {len(groups)} param groups")
+        return [None if s is None else as_schedule(s, f"{name}[{i}]") for i, s in enumerate(value)]
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"{name}: no param group named {unknown[0]!r} (group names: {names})")
+        return [None if value.get(n) is None else as_schedule(value[n], f"{name}[{n!r}]") for n in names]
+    raise TypeError(f"{name} must be an lrdecay Schedule or spec, a list or a dict of them, got {type(value).__name__}")
+
