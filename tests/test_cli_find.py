@@ -76,3 +76,19 @@ def test_find_is_listed_and_documents_its_options():
     for option in ("--start", "--end", "--steps", "--mode", "--smooth", "--diverge", "--seed", "--total-steps",
                    "--output", "--save", "--format", "--progress"):
         assert option in result.stdout, option
+
+
+def test_the_default_demo_problem_is_one_where_the_rules_agree():
+    result = run("--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "range test: 300 of 300 steps" in result.stdout
+    spread = float(result.stdout.split("the rules are ")[1].split(" decades")[0])
+    assert spread < 1.0, result.stdout  # within a decade: no warning to look at the plot
+    assert "note:" not in result.stdout
+
+
+def test_a_short_sweep_says_why_its_rules_disagree():
+    result = run("--steps", 100)  # the rules are 1.9 decades apart on this noisier curve
+    assert result.returncode == 0, result.stderr
+    assert "note: the rules disagree by 1.9 decades: the loss curve has no single clear descent" in " ".join(
+        result.stdout.split())

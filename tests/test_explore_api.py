@@ -282,12 +282,12 @@ def test_every_example_kind_has_code_that_builds_it():
     assert built_by_name >= 30  # readable code: the kinds' own names, not parse("...")
 
 
-def test_a_kind_not_exported_at_the_top_is_built_by_parse(monkeypatch):
-    monkeypatch.delattr(lrdecay, "cosine_decay")
+def test_snippets_import_the_kinds_they_call_every_kind_being_a_public_name():
+    assert all(getattr(lrdecay, kind, None) is cls for kind, cls in lrdecay.registry().items())
     schedule = lrdecay.parse("warmup(cosine_decay(0.1, 100), steps=10)")
     lines = snippets(schedule)["optax"].splitlines()
-    assert lines[1] == "import lrdecay"
-    assert lines[4] == f"schedule = lrdecay.parse({repr(schedule)!r})"
+    assert lines[1] == "from lrdecay import cosine_decay, warmup"
+    assert lines[4] == f"schedule = {repr(schedule)}"
 
 
 def test_bind_and_page_url():

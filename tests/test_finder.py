@@ -334,3 +334,12 @@ def test_any_valid_sweep_runs_rises_and_ends_at_end_lr(start, ratio, n, mode, sm
     assert np.isfinite(result.smoothed).all() and (result.smoothed >= 1.0 - 1e-12).all() and (result.smoothed <= 2.0 + 1e-12).all()
     for value in result.suggestions.values():
         assert value is None or start / 10 <= value <= end
+
+
+def test_repr_is_a_short_summary_without_the_arrays():
+    result = range_test(lambda lr: (lr - 0.1) ** 2 + 1.0, 1e-4, 10.0, 2000, smooth=1.0, diverge=math.inf)
+    text = repr(result)
+    assert "\n" not in text and len(text) < 160, text
+    assert text.startswith("<RangeTestResult: 2000 of 2000 steps, rates 0.0001..10, completed, suggestion ")
+    assert "array" not in text and "[" not in text
+    assert f"{result.suggestion:.4g}" in text

@@ -49,7 +49,16 @@ def report(tmp_path_factory):
 def test_demo_prints_where_the_report_is(report):
     out, result = report
     assert result.stdout.strip() == f"report: {(out / 'index.html').resolve()}"
-    assert "digits: final test accuracy" in result.stderr  # the terminal summary, even with --no-progress
+    # the terminal summary, even with --no-progress: every section by name, the figures counted on
+    # disk, and the digits table saying what digits and ± are
+    stderr = " ".join(result.stderr.split())
+    figures = len(list((out / "figures").glob("*.png")))
+    assert f"The report has 6 sections and {figures} figures" in stderr
+    for heading in ("TensorFlow's decay functions", "Moving average of weights", "Learning-rate range test",
+                    "Every schedule", "Training comparison on digits"):
+        assert f"- {heading}" in stderr
+    assert "scikit-learn's 8x8 images of handwritten digits" in stderr
+    assert "mean ± standard deviation over 2 runs per schedule" in stderr
     assert not re.search(r"\b\d+/\d+\b", result.stderr)  # and no progress bar (its "12/72" count)
 
 

@@ -44,6 +44,7 @@ _OTHER_NAMES = {
 }
 
 if TYPE_CHECKING:  # the same names, for type checkers
+    __all__: list[str]
     from lrdecay import ema as ema
     from lrdecay import finder as finder
     from lrdecay.compose.nodes import *  # noqa: F403

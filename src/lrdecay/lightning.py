@@ -21,7 +21,7 @@ from __future__ import annotations
 try:
     from lightning.pytorch.callbacks import Callback
 except ImportError:  # the standalone package
-    from pytorch_lightning.callbacks import Callback
+    from pytorch_lightning.callbacks import Callback  # type: ignore[assignment, unused-ignore]
 
 from lrdecay.torch.adapter import _BETAS, ScheduleLR
 

@@ -52,7 +52,7 @@ def as_optax(schedule):
 
 
 class PlateauScheduleState(NamedTuple):
-    count: jnp.ndarray  #: updates done so far
+    count: jnp.ndarray  # type: ignore[assignment]  #: updates done so far (a field named like tuple.count)
     learning_rate: jnp.ndarray  #: the effective value used by the last update
     plateau_factor: jnp.ndarray  #: the plateau's factor, written by the host
 
@@ -96,7 +96,7 @@ _LIMB = 2**20
 
 
 class ClockScheduleState(NamedTuple):
-    count: jnp.ndarray  #: updates done so far (the ``"steps"`` clock)
+    count: jnp.ndarray  # type: ignore[assignment]  #: updates done so far (the ``"steps"`` clock)
     clocks: dict  #: the other clocks so far, each as int32 ``[high, low]``: ``high * 2**20 + low``
     learning_rate: jnp.ndarray  #: the value used by the last update
 

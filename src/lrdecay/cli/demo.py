@@ -54,7 +54,7 @@ class SweepMode(str, Enum):
 def find(
     start: Annotated[float, typer.Option("--start", metavar="LR", help="First rate of the sweep.")] = 1e-5,
     end: Annotated[float, typer.Option("--end", metavar="LR", help="Last rate of the sweep.")] = 10.0,
-    steps: Annotated[int, typer.Option("--steps", "-n", metavar="N", help="Steps (SGD updates) of the sweep.")] = 100,
+    steps: Annotated[int, typer.Option("--steps", "-n", metavar="N", help="Steps (SGD updates) of the sweep.")] = 300,
     mode: Annotated[SweepMode, typer.Option("--mode", metavar="MODE", help="exp (geometric) or linear sweep.")] = SweepMode.exp,
     smooth: Annotated[float, typer.Option("--smooth", metavar="X", help="Weight of each new loss in the running average, (0, 1].")] = 0.05,
     diverge: Annotated[float, typer.Option("--diverge", metavar="X", help="Stop when the average passes this times its minimum.")] = 5.0,
@@ -112,8 +112,10 @@ def find(
         for kind, spec in schedules.items():
             console.print(_styled(f"{kind} ({total} steps): ", "bold", spec), soft_wrap=True)
         if result.spread is not None and result.spread > 1:
-            console.print(_styled("note: ", "bold yellow", "the rules disagree by more than a decade: "
-                                  "look at the plot (-o range.png) before trusting the suggestion"), soft_wrap=True)
+            console.print(_styled("note: ", "bold yellow", f"the rules disagree by {result.spread:.1f} decades: the "
+                                  "loss curve has no single clear descent (a short sweep is noisy: more --steps "
+                                  "smooths it); look at the plot (-o range.png) before trusting the suggestion"),
+                          soft_wrap=True)
     sys.stdout.flush()
     for path in (save, output):
         if path is not None:

@@ -274,8 +274,8 @@ def build(out="lrdecay-report", quick: bool = False, progress: bool = True, summ
     from rich.console import Console
     from rich.progress import (
         BarColumn,
-        MofNCompleteColumn,
         Progress,
+        TaskProgressColumn,
         TextColumn,
         TimeElapsedColumn,
     )
@@ -293,7 +293,8 @@ def build(out="lrdecay-report", quick: bool = False, progress: bool = True, summ
         ("gallery", _gallery, len(registry())),
     ]
     console = Console(stderr=True, highlight=False)
-    with Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    # the bar counts pieces of work (a figure, a training), not figures: it shows a percentage
+    with Progress(TextColumn("{task.description:<16}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                   console=console, disable=not progress, transient=False) as bar:
         task = bar.add_task("report", total=sum(n for _, _, n in parts))
         for description, part, _ in parts:
@@ -309,12 +310,18 @@ def build(out="lrdecay-report", quick: bool = False, progress: bool = True, summ
     index.write_text(html.page("lrdecay: learning-rate schedules, seen before training", intro, report.sections),
                      encoding="utf-8")
     if summary:
-        table = Table(title="digits: final test accuracy", title_justify="left")
+        figures = len(list((out / FIGURES).glob("*.png")))
+        console.print(f"The report has {len(report.sections)} sections and {figures} figures ({elapsed:.1f} s):")
+        for _, heading, _ in report.sections:
+            console.print(f"  - {heading}")
+        runs = QUICK_RUNS_PER_SCHEDULE if quick else RUNS_PER_SCHEDULE
+        table = Table(title="Training comparison on digits (scikit-learn's 8x8 images of handwritten digits): "
+                            f"final test accuracy, mean ± standard deviation over {runs} runs per schedule",
+                      title_justify="left")
         table.add_column("schedule")
         table.add_column("accuracy %", justify="right")
-        table.add_column("val loss", justify="right")
+        table.add_column("validation loss", justify="right")
         for row in report.summary:
             table.add_row(*row)
         console.print(table)
-        console.print(f"{len(list((out / FIGURES).glob('*.png')))} figures, {elapsed:.1f} s")
     return index

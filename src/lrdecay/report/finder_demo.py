@@ -17,7 +17,7 @@ __all__ = ["START_LR", "END_LR", "NUM_STEPS", "BUDGET_EPOCHS", "FACTORS", "find"
 
 START_LR = 1e-5
 END_LR = 10.0
-NUM_STEPS = 100  # about three epochs of the digits training set
+NUM_STEPS = 300  # about nine epochs of the digits training set: a curve smooth enough for the rules to agree
 #: Epochs each rate trains for in :func:`check`.
 BUDGET_EPOCHS = 3
 #: The suggested rate times these factors is trained in :func:`check`.
@@ -57,6 +57,8 @@ def check(data: digits.Data, seed: int, epochs: int = BUDGET_EPOCHS) -> Check:
         raise ValueError(f"epochs must be >= BUDGET_EPOCHS ({BUDGET_EPOCHS}), got {epochs}")
     result = find(data, seed, progress=False)
     lr = result.suggestion
+    if lr is None:
+        raise RuntimeError(f"the range test on the digits network gave no suggestion ({result.stopped})")
     runs = {factor: digits.train(f"{factor:g} x suggestion", f"constant({factor * lr!r})", data, epochs, seed=seed)
             for factor in FACTORS}
     return Check(seed, result, runs)

@@ -197,7 +197,7 @@ def _zero_lag(values: np.ndarray, smooth: float) -> np.ndarray:
     return run(run(values)[::-1])[::-1]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class RangeTestResult:
     """What a range test recorded: the rate of each step run (``rates``), its loss (``losses``),
     the running average (``smoothed``) that decided the stop, why it stopped (``stopped``, one of
@@ -240,7 +240,7 @@ class RangeTestResult:
             np.array_equal(getattr(self, name), getattr(other, name), equal_nan=True)
             for name in ("rates", "losses", "smoothed"))
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # holds arrays: unhashable
 
     @property
     def steps_run(self) -> int:
@@ -315,6 +315,13 @@ class RangeTestResult:
         return {"completed": "completed", "diverged": "diverged",
                 "non-finite": "met a NaN/inf loss"}[self.stopped]
 
+    def __repr__(self) -> str:
+        """One line: steps run, the rates swept, the stop, the suggestion (the arrays are not shown)."""
+        swept = f"rates {self.rates[0]:.3g}..{self.rates[-1]:.3g}, " if self.steps_run else ""
+        suggestion = "None" if self.suggestion is None else f"{self.suggestion:.4g}"
+        return (f"<RangeTestResult: {self.steps_run} of {self.num_steps} steps, {swept}{self.stopped}, "
+                f"suggestion {suggestion}>")
+
     def summary(self) -> str:
         """A few lines: the rates swept, why the test stopped, each rule's suggestion, the spread."""
         lines = [f"range test: {self.steps_run} of {self.num_steps} steps, rates "
@@ -341,8 +348,8 @@ class RangeTestResult:
     @classmethod
     def from_dict(cls, data: dict) -> RangeTestResult:
         """The result :meth:`to_dict` wrote (suggestions are recomputed from the curve)."""
-        return cls(data["rates"], [float(v) for v in data["losses"]],
-                   [float(v) for v in data["smoothed"]], data["stopped"], parse(data["schedule"]),
+        return cls(np.asarray(data["rates"], dtype=float), np.array([float(v) for v in data["losses"]]),
+                   np.array([float(v) for v in data["smoothed"]]), data["stopped"], parse(data["schedule"]),
                    data["num_steps"], data["smooth"])
 
     def plot(self, path=None, *, ax=None, log_lr: bool = True, title: str | None = None,

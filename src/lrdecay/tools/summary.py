@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +90,7 @@ def summarize(schedule: Schedule, steps: int) -> tuple[dict, list[str]]:
     x, exact = _check_steps(schedule, steps)
     y = values_at(schedule, x)
     finite = np.isfinite(y)
-    summary = {
+    summary: dict[str, Any] = {
         "schedule": repr(schedule),
         "steps": steps,
         "sampled": not exact,  # True: peak/minimum steps are those of a CHECK_POINTS grid

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lrdecay.core.backends import MATH as _MATH
 from lrdecay.core.schedule import Schedule, register
@@ -60,6 +61,8 @@ class BatchRamp(Schedule):
     :meth:`batch_size`, :meth:`micro_batches`."""
 
     kind = "batch_ramp"
+    if TYPE_CHECKING:  # set in __post_init__, not a field
+        _segments: tuple[list[int], list[int], list[int]]
     matches = "Megatron-LM rampup_batch_size (RampupBatchsizeNumMicroBatchesCalculator)"
 
     start: int

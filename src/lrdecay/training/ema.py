@@ -79,7 +79,7 @@ class ExponentialMovingAverage:
         """The decay the next update uses (TensorFlow's ``min(decay, (1 + n) / (10 + n))``)."""
         return _tf_decay(*self._decay_and_step(num_updates), float)
 
-    def _decay_and_step(self, num_updates):
+    def _decay_and_step(self, num_updates) -> tuple[float, int]:
         n = self._step(num_updates)
         decay = self.decay(self.updates_done if n is None else n) if callable(self.decay) else self.decay
         decay = float(decay)

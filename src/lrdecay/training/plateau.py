@@ -207,7 +207,7 @@ class Plateau:
             return NotImplemented
         return self.to_dict() == other.to_dict() and self.state_dict() == other.state_dict()
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # mutable: unhashable
 
     # -- the learning rate ------------------------------------------------------------------
 
