@@ -1,6 +1,6 @@
 """Every benchmark of docs/benchmarks.md, in one command:
 
-    python bench/run.py [--repeats 9] [--only scalar curves joins torch import]
+    python bench/run.py [--repeats 9] [--only scalar curves joins torch import torch_import]
 
 Each section measures lrdecay and its competitors in the same run, interleaved (one repeat of
 each in turn, so a slow moment of the machine hits all of them), after checking that they give
@@ -12,7 +12,8 @@ lrdecay / other on the medians (below 1: lrdecay is faster).
   hand-written in NumPy, time and peak memory (tracemalloc: every NumPy allocation);
 - joins: ``join`` of 2, 20, 200 segments and nested warm-ups, N = 10**6;
 - torch: one ``scheduler.step()`` of ScheduleLR against torch's own scheduler;
-- import: ``import lrdecay`` against ``import numpy``, fresh interpreters.
+- import: ``import lrdecay`` against ``import numpy``, fresh interpreters;
+- torch_import: ``import torch; import lrdecay.torch`` against ``import torch``, fresh interpreters.
 """
 
 from __future__ import annotations
@@ -334,8 +335,36 @@ def bench_import(repeats):
           ["statement", "time", "ratio"], rows)
 
 
+def bench_torch_import(repeats):
+    """``import torch`` against ``import torch; import lrdecay.torch`` in fresh interpreters, in
+    turn; the last row is the time of ``import lrdecay.torch`` itself, measured after ``import
+    torch`` in the same interpreter (what lrdecay.torch costs over torch, without the noise of
+    torch's own import time)."""
+    code = ("import sys, time; t = time.perf_counter(); import torch; t1 = time.perf_counter(); {}; "
+            "t2 = time.perf_counter(); print(t1 - t, t2 - t, 'torch._dynamo' in sys.modules)")
+    commands = {"import torch": code.format("pass"), "import torch; import lrdecay.torch": code.format("import lrdecay.torch")}
+    # bytecode caches written (as an installed package has them), then one warm-up run
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", commands["import torch; import lrdecay.torch"]], env=env, check=True,
+                   capture_output=True)
+    times = {name: [] for name in commands}
+    extra, dynamo = [], set()
+    for _ in range(repeats):
+        for name, command in commands.items():
+            out = subprocess.run([sys.executable, "-c", command], capture_output=True, text=True, check=True, env=env)
+            torch_only, total, loaded = out.stdout.split()
+            times[name].append(float(total))
+            if name != "import torch":
+                extra.append(float(total) - float(torch_only))
+                dynamo.add(loaded)
+    rows = [[name, stats(values, 1e3)[1]] for name, values in times.items()]
+    rows.append(["lrdecay.torch over torch (same interpreter)", stats(extra, 1e3)[1]])
+    table(f"import lrdecay.torch over import torch, fresh interpreters, ms: median (min-max) of {repeats} "
+          f"(torch._dynamo imported by lrdecay.torch: {', '.join(sorted(dynamo))})", ["statement", "time"], rows)
+
+
 SECTIONS = {"scalar": bench_scalar, "curves": bench_curves, "joins": bench_joins, "torch": bench_torch,
-            "import": bench_import}
+            "import": bench_import, "torch_import": bench_torch_import}
 
 
 def versions() -> str:

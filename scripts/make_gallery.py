@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrdecay import plot as plotting
+from lrdecay.tools import plot as plotting
 from lrdecay.core.schedule import registry
 from lrdecay.report.gallery import example, span, value_label
 

@@ -275,8 +275,11 @@ def test_megatron_wd_matches_get_wd(start, end, steps, style):
     ts = np.concatenate([np.arange(2 * steps + 3), [steps - 1, steps, steps + 1, 10**9, 2**40]])
     ours = megatron_wd(start, end, steps, style)
     ref = [_megatron_get_wd(int(t), start, end, steps, style) for t in ts]
-    assert [ours(int(t)) for t in ts] == ref  # Python floats: the same operations as Megatron's
-    assert_rel(ours(ts.astype(np.float64)), ref, 1e-15, repr(ours))  # NumPy's cos: within an ulp
+    # Megatron's 0.5 * (cos(pi * (1 - r)) + 1) cancels near r = 0 (rel 1e-12 there); lrdecay's
+    # cosine does not (tests/test_cycle_ends.py checks it against mpmath at rel 1e-13)
+    rel = 1e-15 if style != "cosine" else 1e-11
+    assert_rel([ours(int(t)) for t in ts], ref, rel, repr(ours))
+    assert_rel(ours(ts.astype(np.float64)), ref, rel, repr(ours))
 
 
 def test_megatron_wd_bad_arguments():

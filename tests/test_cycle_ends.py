@@ -24,14 +24,18 @@ from lrdecay import (
     cosine_annealing_warm_restarts,
     cosine_decay,
     cosine_decay_restarts,
+    cosine_decay_warmup,
     cosine_onecycle,
     cosine_with_min_lr,
     cycle,
     linear_cosine_decay,
     megatron_lr,
+    megatron_wd,
     noisy_linear_cosine_decay,
     one_cycle,
     piecewise_interpolate,
+    piecewise_linear,
+    swalr,
     timm_cosine,
     warmup,
     warmup_cosine_decay,
@@ -210,6 +214,34 @@ def exact_cycled_cosine(lr, period, period_mul):
     return value
 
 
+def exact_keras_warmup_cosine(lr, decay_steps, target, warmup_steps, alpha):
+    def value(t):
+        if t < warmup_steps:
+            return lr + (mpf(target) - lr) * t / warmup_steps
+        return target * ((1 - mpf(alpha)) * hc(min(t - warmup_steps, mpf(decay_steps)) / decay_steps) + alpha)
+
+    return value
+
+
+def exact_megatron_wd(start, end, steps):
+    return lambda t: start + (1 - hc(min(t, mpf(steps)) / steps)) * (mpf(end) - start)
+
+
+def exact_swalr(start, swa_lr, epochs):
+    return lambda t: swa_lr + (mpf(start) - swa_lr) * hc(min(t, mpf(epochs)) / epochs)
+
+
+def exact_piecewise_cosine(steps, values):
+    def value(t):
+        if t >= steps[-1]:
+            return mpf(values[-1])
+        i = max(k for k in range(len(steps)) if steps[k] <= t) if t >= steps[0] else 0
+        done = max(t - steps[i], 0)
+        return values[i + 1] + (mpf(values[i]) - values[i + 1]) * hc(done / mpf(steps[i + 1] - steps[i]))
+
+    return value
+
+
 # -- the cases -----------------------------------------------------------------------------------
 
 RESTART_STARTS = geometric_starts(100, 2, 6)  # 100, 300, 700, 1500, 3100, 6300
@@ -259,6 +291,13 @@ CASES = [
     (warmup(constant(0.1), 500, shape="cosine"), exact_cosine_warmup(500, 0.1), around(0, 500)),
     (cycle(cosine_decay(0.1, 100), 100, period_mul=2.0), exact_cycled_cosine(0.1, 100, 2.0),
      around(*geometric_starts(100, 2, 5))),
+    (cosine_decay_warmup(0.0, 1000, 0.1, 100, alpha=0.0), exact_keras_warmup_cosine(0.0, 1000, 0.1, 100, 0.0),
+     around(100, 1100)),
+    (megatron_wd(0.0, 0.1, 1000, "cosine"), exact_megatron_wd(0.0, 0.1, 1000), around(0, 1000)),
+    (megatron_wd(1e-6, 0.1, 7, "cosine"), exact_megatron_wd(1e-6, 0.1, 7), around(7)),
+    (swalr(0.1, 1e-5, 100, "cos"), exact_swalr(0.1, 1e-5, 100), around(100)),
+    (piecewise_linear([0, 100, 300], [1.0, 1e-6, 1.0], interpolate_type="cosine"),
+     exact_piecewise_cosine([0, 100, 300], [1.0, 1e-6, 1.0]), around(100, 300)),
 ]
 IDS = [repr(s)[:70] for s, _, _ in CASES]
 
@@ -303,7 +342,7 @@ def test_cancelling_form_misses_the_trough():
         assert abs(textbook - exact) > 1e-12 * exact
 
 
-MODULES = {"lrdecay." + m for m in ("cosine", "annealing", "cyclic", "transformer", "simple", "decay")}
+MODULES = {"lrdecay.schedules." + m for m in ("cosine", "annealing", "cyclical", "transformer", "shapes", "decay")}
 NOT_COSINE = {"tanh_decay", "cyclic", "linear_onecycle", "one_cycle_momentum"}  # name a cosine, use none of their own
 
 

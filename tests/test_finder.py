@@ -318,7 +318,7 @@ def test_reachable_from_the_package():
 
     code = "import lrdecay; print(lrdecay.finder.range_test.__module__, 'finder' in lrdecay.__all__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["lrdecay.finder", "True"]
+    assert out.split() == ["lrdecay.tools.finder", "True"]
 
 
 @settings(max_examples=100, deadline=None)

@@ -77,7 +77,7 @@ def test_every_scheduler_type_is_covered():
     from transformers import SchedulerType
 
     names = {t.value for t in SchedulerType}
-    assert names == set(lrdecay.migrate.HF_NAMES)
+    assert names == set(lrdecay.migrate.hf.HF_NAMES)
     assert {case[0] for case in HF_CASES} == names - {"reduce_lr_on_plateau", "greedy"}
     assert lrdecay.from_hf(SchedulerType.COSINE, 10, 100, learning_rate=0.1) == lrdecay.from_hf(
         "cosine", 10, 100, learning_rate=0.1)
@@ -235,7 +235,7 @@ def test_every_keras_schedule_class_is_covered():
     classes = {name for name, cls in vars(keras.optimizers.schedules).items()
                if isinstance(cls, type) and issubclass(cls, keras.optimizers.schedules.LearningRateSchedule)
                and cls is not keras.optimizers.schedules.LearningRateSchedule}
-    assert classes == set(lrdecay.migrate.KERAS_CLASSES)
+    assert classes == set(lrdecay.migrate.keras.KERAS_CLASSES)
     assert {type(s).__name__ for s in keras_schedules()} == classes
 
 

@@ -42,7 +42,7 @@ def test_every_framework_scheduler_has_a_row():
     from transformers import SchedulerType
 
     assert {t.value for t in SchedulerType} == _names(table.HF)
-    assert set(lrdecay.migrate.KERAS_CLASSES) | {"LearningRateScheduler", "ReduceLROnPlateau"} == _names(table.KERAS)
+    assert set(lrdecay.migrate.keras.KERAS_CLASSES) | {"LearningRateScheduler", "ReduceLROnPlateau"} == _names(table.KERAS)
 
     from tests._timm import timm_scheduler
 

@@ -52,7 +52,7 @@ def applied_lrs(model, opt, steps, sched=None, call_step=True):
 
 
 def test_import_gets_the_real_torch():
-    import lrdecay.torch as adapter
+    import lrdecay.torch.adapter as adapter
 
     assert adapter.torch is torch and hasattr(torch.optim, "SGD")
 

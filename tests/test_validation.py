@@ -65,10 +65,10 @@ CASES = [
     (cosine_decay, dict(learning_rate="0.1", decay_steps=10), TypeError, "learning_rate"),
     (cosine_decay_restarts, dict(learning_rate=0.1, first_decay_steps=0), ValueError, "first_decay_steps"),
     (cosine_decay_restarts, dict(learning_rate=0.1, first_decay_steps=10, t_mul=0.5), ValueError, "t_mul"),
-    (cosine_decay_restarts, dict(learning_rate=0.1, first_decay_steps=10, t_mul=1 + 1e-9), ValueError, "t_mul"),
+    (cosine_decay_restarts, dict(learning_rate=0.1, first_decay_steps=10, t_mul=1 - 1e-9), ValueError, "t_mul"),
     (cosine_decay_restarts, dict(learning_rate=0.1, first_decay_steps=10, t_mul=math.inf), ValueError, "t_mul"),
-    (cosine_decay_restarts, dict(learning_rate=0.1, first_decay_steps=10, m_mul=1.5), ValueError, "m_mul"),
-    (cosine_decay_restarts, dict(learning_rate=0.1, first_decay_steps=10, m_mul=-0.1), ValueError, "m_mul"),
+    (cosine_decay_restarts, dict(learning_rate=0.1, first_decay_steps=10, t_mul=1.0, m_mul=1.5), ValueError, "m_mul"),
+    (cosine_decay_restarts, dict(learning_rate=0.1, first_decay_steps=10, t_mul=1.0, m_mul=-1.5), ValueError, "m_mul"),
     (cosine_decay_restarts, dict(learning_rate=0.1, first_decay_steps=10, alpha=math.inf), ValueError, "alpha"),
     (linear_cosine_decay, dict(learning_rate=0.1, decay_steps=-1), ValueError, "decay_steps"),
     (linear_cosine_decay, dict(learning_rate=0.1, decay_steps=10, num_periods=-0.5), ValueError, "num_periods"),
@@ -106,6 +106,8 @@ def test_good_edge_values_are_accepted():
     polynomial_decay(0.1, 10, power=0.0)
     cosine_decay_restarts(0.1, 10, t_mul=1.0, m_mul=0.0)
     cosine_decay_restarts(0.1, 10, t_mul=1 + 2**-20, m_mul=1.0)
+    cosine_decay_restarts(0.1, 10, t_mul=1 + 1e-9, m_mul=-0.5)  # Keras accepts both (issue 17)
+    cosine_decay_restarts(0.1, 10, t_mul=2.0, m_mul=4.0)
     noisy_linear_cosine_decay(0.1, 10, initial_variance=0.0, seed=2**32 - 1)
     linear_cosine_decay(0.1, 10, num_periods=0.0)
     assert piecewise_constant((1, 2.5), (3, 2, 1)).values == (3.0, 2.0, 1.0)

@@ -66,6 +66,10 @@ if TYPE_CHECKING:  # the same names, for type checkers
     from lrdecay.training.batch_size import *  # noqa: F403
     from lrdecay.training.plateau import *  # noqa: F403
 
+#: Submodules that 0.2 made attributes of the package once its names were loaded (not in
+#: ``__all__``): ``lrdecay.plateau.simulate``, ``lrdecay.migrate.plateau_from_torch``.
+_MODULE_ATTRIBUTES = ("lrdecay.plateau", "lrdecay.migrate")
+
 _public: dict[str, Any] = {}
 _loading = False
 
@@ -85,6 +89,8 @@ def _load() -> dict[str, Any]:
         for name, (module_name, attribute) in _OTHER_NAMES.items():
             module = importlib.import_module(module_name)
             names[name] = module if attribute is None else getattr(module, attribute)
+        for module_name in _MODULE_ATTRIBUTES:  # importing a submodule binds it on the package
+            importlib.import_module(module_name)
     finally:
         _loading = False
     __all__ = list(names)

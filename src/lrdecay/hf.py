@@ -16,20 +16,25 @@ each checkpoint and restores it on ``train(resume_from_checkpoint=...)``::
 Reduce on plateau on top of the schedule: build the scheduler with ``plateau=lrdecay.Plateau(...)``
 and add ``PlateauCallback(scheduler)``, which gives it the evaluation metric after each evaluation
 (the Trainer itself feeds only torch's ``ReduceLROnPlateau``).
+
+A schedule whose duration differs by more than 1% from the updates the Trainer will make warns
+once, when the scheduler is built (:class:`HorizonWarning`).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 from transformers import TrainerCallback
 
 from lrdecay.compose.nodes import warmup
 from lrdecay.core.schedule import Schedule
 from lrdecay.core.spec import SpecError, from_dict, parse
+from lrdecay.tools.summary import HorizonWarning, horizon_mismatch
 from lrdecay.torch.adapter import ScheduleLR
 
-__all__ = ["scheduler_for_trainer", "training_steps", "PlateauCallback", "PLACEHOLDERS"]
+__all__ = ["scheduler_for_trainer", "training_steps", "PlateauCallback", "PLACEHOLDERS", "HorizonWarning"]
 
 #: Names a text spec may use in braces; they are replaced by the run's numbers.
 PLACEHOLDERS = ("training_steps", "warmup_steps", "decay_steps", "lr")
@@ -66,12 +71,17 @@ def scheduler_for_trainer(schedule, optimizer, args, *, num_training_steps=None,
     counts it), the schedule is wrapped in
     ``warmup(schedule, steps=W)``: a linear ramp from 0 over ``W`` updates, then
     ``schedule(t - W)`` (Hugging Face's warm-up). Other keyword ``options`` go to ``ScheduleLR``
-    (``hyperparams``, ``mode``, ...)."""
+    (``hyperparams``, ``mode``, ...).
+
+    The finished schedule's duration is compared with the updates the Trainer will make
+    (:func:`training_steps`, else ``num_training_steps``): a difference over 1% warns
+    (:class:`HorizonWarning`), naming both numbers."""
     if num_training_steps is None:
         num_training_steps = training_steps(args, train_dataset)
     if isinstance(num_training_steps, bool) or not isinstance(num_training_steps, int) or num_training_steps < 1:
         raise ValueError(f"num_training_steps must be an int >= 1, got {num_training_steps!r}")
     warmup_steps = _warmup_steps(args, num_training_steps)
+    planned = _planned_steps(args, train_dataset)
     numbers = {
         "training_steps": num_training_steps,
         "warmup_steps": warmup_steps,
@@ -83,7 +93,31 @@ def scheduler_for_trainer(schedule, optimizer, args, *, num_training_steps=None,
         schedule = warmup(schedule, steps=warmup_steps)
     if "clock" in options:
         raise TypeError("clock is fixed to 'updates' here: the Trainer's steps are optimizer updates")
-    return ScheduleLR(optimizer, schedule, clock="updates", **options)
+    scheduler = ScheduleLR(optimizer, schedule, clock="updates", **options)
+    _check_horizon(schedule, num_training_steps if planned is None else planned, planned is not None)
+    return scheduler
+
+
+def _planned_steps(args, train_dataset) -> int | None:
+    """The Trainer's own count of updates, when ``args`` and ``train_dataset`` tell it."""
+    if getattr(args, "max_steps", -1) > 0 or (train_dataset is not None and hasattr(train_dataset, "__len__")):
+        return training_steps(args, train_dataset)
+    return None
+
+
+def _check_horizon(schedule: Schedule, steps: int, counted: bool) -> None:
+    """Warn when ``schedule`` does not last ``steps`` updates (``counted``: the Trainer's count)."""
+    mismatch = horizon_mismatch(schedule, steps)
+    if mismatch is None:
+        return
+    where = ("the Trainer's count (lrdecay.hf.training_steps: max_steps, else num_train_epochs x "
+             "ceil(batches / gradient_accumulation_steps))" if counted else "num_training_steps")
+    warnings.warn(
+        f"lrdecay: {schedule!r}: {mismatch}; {steps} optimizer steps is {where}: write the schedule with "
+        f"{{decay_steps}} or {{training_steps}} (filled in from the run), or set TrainingArguments(max_steps=...) "
+        f"to the schedule's length",
+        HorizonWarning, stacklevel=3,
+    )
 
 
 def _warmup_steps(args, num_training_steps: int) -> int:

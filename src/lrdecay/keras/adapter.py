@@ -3,7 +3,9 @@ driven by an lrdecay schedule, and :class:`PlateauCallback` for metric-driven re
 
 ``keras.optimizers.SGD(learning_rate=KerasSchedule(s))`` trains in ``model.fit``; the optimizer
 calls the schedule with its ``iterations`` (0 on the first update, TensorFlow's convention) and
-gets ``s(iterations)`` in float32, computed with the backend's ops (graph safe). The class is
+gets ``s(iterations)`` in float32, computed with the backend's ops (graph safe). Like Keras's own
+schedules it takes any step: a negative one gives the value at step 0 (the lrdecay schedule itself
+refuses negative steps; docs/semantics.md). The class is
 registered serializable: once ``lrdecay.keras`` is imported, ``keras.models.load_model`` restores
 it without ``custom_objects``.
 """
@@ -52,6 +54,8 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         if isinstance(step, keras.Variable):  # optimizer.iterations
             step = step.value
         step = keras.ops.convert_to_tensor(step)
+        # Keras's schedules take negative steps (PiecewiseConstantDecay gives its first value): step 0's value
+        step = keras.ops.where(step < 0, keras.ops.zeros_like(step), step)
         if self.clocks:
             extra = {name: keras.ops.convert_to_tensor(v.value if isinstance(v, keras.Variable) else v)
                      for name, v in self.clocks.items()}

@@ -11,7 +11,7 @@ import numbers
 from lrdecay.compose.nodes import Cycle, Join, Warmup
 from lrdecay.compose.operators import Shift
 from lrdecay.core.schedule import Schedule
-from lrdecay.migrate.common import Unsupported
+from lrdecay.migrate.common import Unsupported, check_step, live_schedules, same_for_all
 from lrdecay.schedules.annealing import cosine_with_min_lr
 from lrdecay.schedules.cosine import cosine_decay
 from lrdecay.schedules.decay import polynomial_decay
@@ -61,13 +61,20 @@ HF_NAMES = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant"
             "warmup_stable_decay", "greedy")
 
 
-def from_hf(name, num_warmup_steps=None, num_training_steps=None, *, learning_rate, **kwargs) -> Schedule:
+def from_hf(name, num_warmup_steps=None, num_training_steps=None, *, learning_rate=None,
+            **kwargs) -> Schedule | list[Schedule]:
     """The lrdecay schedule of ``transformers.get_scheduler(name, optimizer, num_warmup_steps,
     num_training_steps, scheduler_specific_kwargs=kwargs)`` for an optimizer whose learning rate
     is ``learning_rate``. Hugging Face counts optimizer updates: ``clock="updates"``.
 
     Every ``SchedulerType`` is accepted; ``reduce_lr_on_plateau`` and ``greedy`` follow a metric
-    and raise ``ValueError`` with the lrdecay equivalent."""
+    and raise ``ValueError`` with the lrdecay equivalent. ``name`` may also be the scheduler
+    ``get_scheduler`` returned (alone): its schedule is read from it, one per param group when
+    they differ, as :func:`lrdecay.from_torch` reads it."""
+    if not isinstance(name, str) and hasattr(name, "optimizer"):
+        return _from_hf_object(name, num_warmup_steps, num_training_steps, learning_rate, kwargs)
+    if learning_rate is None:
+        raise TypeError("from_hf needs learning_rate (the optimizer's lr) with a scheduler name")
     name = getattr(name, "value", name)  # a transformers SchedulerType
     if name not in HF_NAMES:
         raise ValueError(f"name must be one of {', '.join(HF_NAMES)}, got {name!r}")
@@ -118,6 +125,22 @@ def from_hf(name, num_warmup_steps=None, num_training_steps=None, *, learning_ra
     if not total > warm:
         raise ValueError(f"polynomial needs num_training_steps > num_warmup_steps, got {total} and {warm}")
     return _hf_warmup(polynomial_decay(lr, total - warm, end_learning_rate=lr_end, power=power), warm)
+
+
+def _from_hf_object(scheduler, warm, total, learning_rate, kwargs):
+    given = [k for k, v in (("num_warmup_steps", warm), ("num_training_steps", total),
+                            ("learning_rate", learning_rate)) if v is not None] + sorted(kwargs)
+    if given:
+        raise TypeError(f"from_hf(scheduler) reads everything from the scheduler; drop {', '.join(given)}")
+    schedules = hf_lambda(scheduler) if hasattr(scheduler, "lr_lambdas") else None
+    if not schedules:
+        raise TypeError(f"from_hf takes get_scheduler's name and arguments, or the LambdaLR it returns; "
+                        f"this {type(scheduler).__name__} is not one of transformers' LambdaLRs: "
+                        "lrdecay.from_torch(scheduler) reads torch's schedulers, ScheduleLR.from_torch(scheduler) "
+                        "takes one over")
+    step = check_step("scheduler.last_epoch", scheduler.last_epoch)
+    return same_for_all(live_schedules(schedules, scheduler.optimizer.param_groups, step, "raise",
+                                       "the Hugging Face scheduler"))
 
 
 def _hf_warmup(schedule, warm):

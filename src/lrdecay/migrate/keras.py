@@ -1,10 +1,15 @@
 """Importer of Keras schedules: :func:`from_keras` takes a Keras schedule, its ``get_config()``
-or ``serialize()`` output. Keras counts its optimizer's ``iterations`` (``clock="updates"``)."""
+or ``serialize()`` output. Keras counts its optimizer's ``iterations`` (``clock="updates"``).
+
+A parameter Keras saved as a tensor or NumPy value (``{"class_name": "__tensor__" | "__numpy__",
+"config": {"value": ...}}``) or holds as one (``tf.constant(0.1)``, ``np.float32(0.1)``) is read
+as its number or list of numbers."""
 
 from __future__ import annotations
 
 from lrdecay.compose.nodes import Warmup
 from lrdecay.core.schedule import Schedule
+from lrdecay.core.spec import from_dict
 from lrdecay.schedules.cosine import cosine_decay, cosine_decay_restarts
 from lrdecay.schedules.decay import (
     exponential_decay,
@@ -40,9 +45,11 @@ def from_keras(config, class_name: str | None = None) -> Schedule:
     if "class_name" in config and "config" in config:  # serialize() output
         class_name = class_name or config["class_name"]
         config = config["config"]
+    if class_name == "KerasSchedule" or "kind" in config:  # lrdecay.keras.KerasSchedule's config: a spec
+        return from_dict({k: v for k, v in config.items() if k not in ("plateau", "adapter_clocks")})
+    config = {k: _number(v) for k, v in config.items() if k != "name"}
     if class_name is None:
         class_name = _keras_class(config)
-    config = {k: v for k, v in config.items() if k != "name"}
     if class_name not in KERAS_CLASSES:
         raise ValueError(f"class_name must be one of {', '.join(KERAS_CLASSES)}, got {class_name!r}")
     c = config
@@ -61,13 +68,28 @@ def from_keras(config, class_name: str | None = None) -> Schedule:
         if class_name == "CosineDecayRestarts":
             return cosine_decay_restarts(c["initial_learning_rate"], c["first_decay_steps"], c.get("t_mul", 2.0),
                                          c.get("m_mul", 1.0), c.get("alpha", 0.0))
-        decay = cosine_decay(c.get("warmup_target") or c["initial_learning_rate"], c["decay_steps"],
+        target = c.get("warmup_target")  # None: no warm-up (0.0 is a target)
+        decay = cosine_decay(c["initial_learning_rate"] if target is None else target, c["decay_steps"],
                              c.get("alpha", 0.0))
-        if c.get("warmup_target") is None:
+        if target is None:
             return decay
         return Warmup(decay, c.get("warmup_steps", 0), start=c["initial_learning_rate"])
     except KeyError as error:
         raise ValueError(f"{class_name} config is missing {error.args[0]!r}") from None
+
+
+def _number(value):
+    """A parameter as a Python number, bool or list: Keras's serialized tensors and arrays
+    (``{"class_name": "__tensor__", "config": {"value": ...}}``) and live tensors, variables and
+    NumPy values are unwrapped; anything else is returned as it is."""
+    if isinstance(value, dict) and value.get("class_name") in ("__tensor__", "__numpy__") and "config" in value:
+        return _number(value["config"].get("value"))
+    if isinstance(value, (list, tuple)):
+        return [_number(v) for v in value]
+    to_numpy = getattr(value, "numpy", None)  # tf.Tensor, keras.Variable, torch.Tensor
+    if callable(to_numpy) and not isinstance(value, (int, float)):
+        value = to_numpy()
+    return value.tolist() if hasattr(value, "tolist") and hasattr(value, "dtype") else value
 
 
 def _keras_class(config: dict) -> str:

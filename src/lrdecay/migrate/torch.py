@@ -1,5 +1,6 @@
 """Importers of PyTorch schedulers: :func:`from_torch` reads a live ``torch.optim.lr_scheduler``
-object; :func:`load_torch_state` resumes a ScheduleLR from a torch scheduler's ``state_dict()``.
+object; :func:`read_torch_state` reads a torch scheduler's ``state_dict()`` for
+``ScheduleLR.load_state_dict``.
 
 A torch scheduler's step is the number of ``scheduler.step()`` calls: run the schedule with
 ``ScheduleLR(..., clock="calls")`` wherever ``step()`` was called (once per epoch or once per
@@ -12,7 +13,7 @@ import math
 import numbers
 
 from lrdecay.compose.nodes import Join
-from lrdecay.migrate.common import Unsupported, same_for_all
+from lrdecay.migrate.common import Unsupported, check_step, live_schedules, same_for_all
 from lrdecay.migrate.hf import hf_lambda
 from lrdecay.schedules.annealing import cosine_annealing, cosine_annealing_warm_restarts
 from lrdecay.schedules.cyclical import cyclic, one_cycle
@@ -31,7 +32,7 @@ from lrdecay.schedules.shapes import (
 _MULTIPLICATIVE = ("StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR")
 
 
-def from_torch(scheduler, group: int | None = None):
+def from_torch(scheduler, group: int | None = None, *, on_mismatch: str = "raise"):
     """The lrdecay schedule that gives ``scheduler``'s learning rates, a live
     ``torch.optim.lr_scheduler`` object (SequentialLR and ChainedScheduler included) or
     ``torch.optim.swa_utils.SWALR``.
@@ -41,7 +42,12 @@ def from_torch(scheduler, group: int | None = None):
     group gets the same, else a list (one per group); ``group=i`` returns group ``i``'s.
     ``LambdaLR``/``MultiplicativeLR`` (a Python function lrdecay can't read, except Hugging
     Face's own, which are recognized), ``ReduceLROnPlateau`` (driven by a metric) and custom
-    scheduler classes raise ``ValueError`` saying what to write instead."""
+    scheduler classes raise ``ValueError`` saying what to write instead.
+
+    Each group's live lr must be the schedule's value at the scheduler's step: an lr set by
+    hand, a changed ``last_epoch`` or an ``initial_lr`` that is not the lr is refused, naming the
+    group and both values, unless ``on_mismatch="rescale"`` (the schedule scaled to continue
+    from the live lr, as torch's multiplicative schedulers do)."""
     if isinstance(scheduler, dict):
         raise TypeError("from_torch takes a live torch scheduler; to resume from a torch "
                         "state_dict, give it to ScheduleLR.load_state_dict")
@@ -50,6 +56,7 @@ def from_torch(scheduler, group: int | None = None):
     schedules = hf_lambda(scheduler) if name == "LambdaLR" else None
     if schedules is None:
         schedules = _torch_schedules(name, _torch_attrs(scheduler), groups, "scheduler")
+    schedules = live_schedules(schedules, groups, _torch_step(scheduler), on_mismatch, f"the {name}")
     if group is not None:
         if isinstance(group, bool) or not isinstance(group, numbers.Integral) or not 0 <= group < len(groups):
             raise ValueError(f"group must be an int in [0, {len(groups)}), got {group!r}")
@@ -57,14 +64,23 @@ def from_torch(scheduler, group: int | None = None):
     return same_for_all(schedules)
 
 
-def takeover_arguments(scheduler) -> dict:
+def _torch_step(scheduler) -> int:
+    """A live scheduler's step (``last_epoch``; a ChainedScheduler's first child's)."""
+    while not hasattr(scheduler, "last_epoch") and getattr(scheduler, "_schedulers", None):
+        scheduler = scheduler._schedulers[0]
+    return check_step("scheduler.last_epoch", getattr(scheduler, "last_epoch", 0))
+
+
+def takeover_arguments(scheduler, on_mismatch: str = "raise") -> dict:
     """``ScheduleLR``'s arguments that continue the live torch ``scheduler``: ``schedule``,
     ``hyperparams`` (OneCycleLR/CyclicLR momentum) or, for a ReduceLROnPlateau, the current rates
-    and a ``plateau`` (see :func:`plateau_from_torch`)."""
+    and a ``plateau`` (see :func:`plateau_from_torch`); and ``step``, where its clock starts."""
     if _torch_class(scheduler) == "ReduceLROnPlateau":
         schedules, plateau = plateau_from_torch(scheduler)
-        return {"schedule": schedules, "plateau": plateau}
-    return {"schedule": from_torch(scheduler), "hyperparams": torch_hyperparams(scheduler) or None}
+        return {"schedule": schedules, "plateau": plateau, "step": check_step("scheduler.last_epoch",
+                                                                                scheduler.last_epoch)}
+    return {"schedule": from_torch(scheduler, on_mismatch=on_mismatch),
+            "hyperparams": torch_hyperparams(scheduler) or None, "step": _torch_step(scheduler)}
 
 
 def plateau_from_torch(scheduler) -> tuple:
@@ -97,14 +113,20 @@ def plateau_from_torch(scheduler) -> tuple:
 
 def torch_hyperparams(scheduler) -> dict:
     """The momentum curves a torch ``OneCycleLR``/``CyclicLR`` with ``cycle_momentum=True``
-    writes, as ``ScheduleLR``'s ``hyperparams`` (``{"momentum": ...}`` or ``{"beta1": ...}``,
-    one schedule per group); ``{}`` for every other scheduler."""
-    name = _torch_class(scheduler)
-    attrs = _torch_attrs(scheduler)
+    writes, as ``ScheduleLR``'s ``hyperparams`` (``{"momentum": ...}`` or, where the optimizer
+    has ``betas``, ``{"beta1": ...}``, one schedule per group); ``{}`` for every other scheduler."""
+    return _momentum_curves(_torch_class(scheduler), _torch_attrs(scheduler), scheduler.optimizer.param_groups,
+                            "scheduler")
+
+
+def _momentum_curves(name: str, attrs: dict, groups: list, where: str) -> dict:
     if name not in ("OneCycleLR", "CyclicLR") or not attrs.get("cycle_momentum"):
         return {}
-    groups = scheduler.optimizer.param_groups
-    lrs = _torch_schedules(name, attrs, groups, "scheduler")
+    missing = [k for k in ("base_momentum", "max_momentum") if any(k not in g for g in groups)]
+    if missing:
+        raise ValueError(f"{name} keeps {missing[0]!r} in the optimizer's param groups: load the "
+                         "optimizer's state_dict before the scheduler's")
+    lrs = _torch_schedules(name, attrs, groups, where)
     curves = [lr.momentum(g["base_momentum"], g["max_momentum"]) for lr, g in zip(lrs, groups)]
     return {"beta1" if attrs.get("use_beta1") else "momentum": same_for_all(curves)}
 
@@ -172,50 +194,34 @@ def _state_first(state: dict, key: str):
     return state[key]
 
 
-def load_torch_state(scheduler, state: dict, on_mismatch: str) -> None:
-    """``ScheduleLR.load_state_dict`` for a torch scheduler's own ``state_dict()``: check that
-    ``scheduler`` gives every param group the rates torch's scheduler gives (same schedule, or
-    the same values at every step up to well past the saved one), then take torch's step count
-    (``last_epoch``), so the run resumes at the same learning rate. ``on_mismatch``: ``"raise"``,
-    ``"use_saved"`` (adopt torch's schedules) or ``"use_new"`` (keep these, take the count)."""
+def read_torch_state(state: dict, groups: list) -> dict:
+    """What a torch scheduler's ``state_dict()`` drives, for ``ScheduleLR.load_state_dict``
+    (``groups``: the optimizer's param groups, where OneCycleLR and CyclicLR keep their peaks and
+    momentum bounds): ``name`` (its class), ``count`` (``last_epoch``, checked), ``bases``
+    (``base_lrs``), ``lr`` (one schedule per group; None, with the reason in ``unsupported``,
+    when it has no closed form), ``hyperparams`` (OneCycleLR/CyclicLR's momentum curves, as
+    :func:`torch_hyperparams`) and ``last_lr`` (the rates it set last, or None)."""
     name = torch_state_class(state)
-    groups = scheduler.optimizer.param_groups
+    count = check_step("state_dict['last_epoch']", _state_first(state, "last_epoch"))
     try:
-        expected = torch_state_schedules(state, groups)
+        lr, unsupported = torch_state_schedules(state, groups), None
     except Unsupported as error:  # e.g. a LambdaLR: nothing to check against
-        if on_mismatch != "use_new":
-            raise Unsupported(f"{error}; to resume with this ScheduleLR's schedule at torch's step, pass "
-                               "on_mismatch='use_new'") from None
-        expected = None
-    count = _state_first(state, "last_epoch")
-    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
-        raise ValueError(f"state_dict['last_epoch'] must be an int >= 0, got {count!r}")
-    bases = [float(b) for b in _state_first(state, "base_lrs")]
-    factor = scheduler.mode == "factor"
-    own = scheduler._schedules["lr"]
-    for i, (mine, theirs) in enumerate(zip(own, expected or ())):
-        rates = None if mine is None else (mine * bases[i] if factor else mine)
-        if _same_rates(rates, theirs, int(count)):
-            continue
-        if on_mismatch == "raise":
-            raise ValueError(f"the torch {name} state gives param group {i} the rates of {theirs!r}, this "
-                             f"ScheduleLR {rates!r}; build the ScheduleLR with lrdecay.from_torch's schedule, "
-                             "or pass on_mismatch='use_saved' (adopt torch's schedule) or 'use_new' (keep "
-                             "this one, take torch's step count)")
-        if on_mismatch == "use_saved":
-            own[i] = theirs / bases[i] if factor else theirs
-    if factor:
-        scheduler._bases["lr"] = bases
-    scheduler._count = int(count)
-    scheduler._build_slots()
-    scheduler._apply()
+        lr, unsupported = None, str(error)
+    hyperparams = {}
+    if lr is not None:
+        curves = _momentum_curves(name, _state_attrs(name, state), groups, "state_dict")
+        hyperparams = {k: v if isinstance(v, list) else [v] * len(groups) for k, v in curves.items()}
+    last = state.get("_last_lr")
+    return {"name": name, "count": count, "bases": [float(b) for b in _state_first(state, "base_lrs")],
+            "lr": lr, "unsupported": unsupported, "hyperparams": hyperparams,
+            "last_lr": None if last is None else [float(r) for r in last]}
 
 
-def _same_rates(mine, theirs, count: int) -> bool:
+def same_values(mine, theirs, count: int) -> bool:
     """Equal schedules, or equal values (rel 1e-9) at every step up to ``count`` and well past
     both the saved step and the end of torch's schedule."""
-    if mine is None or mine == theirs:
-        return mine == theirs
+    if mine == theirs:
+        return True
     import numpy as np
 
     horizon = min(max(count, int(min(theirs.duration or 0, 10**6))) * 2 + 1000, 2 * 10**6)

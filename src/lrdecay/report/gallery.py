@@ -48,6 +48,7 @@ EXAMPLES = {
     "linear_onecycle": "linear_onecycle(1000, 0.1)",
     "cosine_onecycle": "cosine_onecycle(1000, 0.1)",
     "piecewise_interpolate": "piecewise_interpolate('linear', 0.1, boundaries=[200, 600], scales=[0.5, 0.2])",
+    "piecewise_linear": "piecewise_linear(steps=[0, 100, 700, 1000], values=[0.0, 0.1, 0.08, 0.0])",
     "inverse_sqrt": "inverse_sqrt(0.1, warmup_steps=100)",
     "cosine_with_min_lr": "cosine_with_min_lr(0.1, warmup_steps=100, training_steps=1000, min_lr=0.01)",
     "warmup_stable_decay": "warmup_stable_decay(0.1, warmup_steps=100, stable_steps=600, decay_steps=300)",

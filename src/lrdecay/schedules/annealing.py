@@ -70,7 +70,8 @@ def cycle_end(first, mul, cycles: int):
     """Where cycle number ``cycles`` starts (the end of the first ``cycles`` cycles); None
     when that is beyond float range."""
     try:
-        return first * cycles if mul == 1 else first * (mul**cycles - 1) / (mul - 1)
+        # in floats: a whole ``mul`` to a whole ``cycles`` up to 2**40 would be a huge Python int
+        return first * cycles if mul == 1 else first * (math.pow(float(mul), cycles) - 1) / (mul - 1)
     except OverflowError:
         return None
 

@@ -6,8 +6,10 @@ float32 path rounds like TensorFlow; see docs/tensorflow.md).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from lrdecay.core.backends import MATH
 from lrdecay.core.schedule import Schedule, register
 from lrdecay.core.validate import (
     check_finite,
@@ -16,7 +18,6 @@ from lrdecay.core.validate import (
     check_number,
     check_period,
     check_positive,
-    check_range,
 )
 
 __all__ = [
@@ -78,6 +79,10 @@ class CosineDecayRestarts(Schedule):
     step 121 with ``t_mul=3``. Here such a position >= 1 moves on to the next cycle, so every restart
     step has its peak; everywhere else the float32 path is bit-identical to TensorFlow's.
 
+    Like Keras, any ``m_mul`` (peaks grow when it is > 1, alternate when < 0) and any ``t_mul >= 1``
+    are accepted wherever the values stay finite up to step 2**63; a ``t_mul`` that the step's
+    float type rounds to 1 (``1 + 1e-9`` in float32) is 1 on that step, as in Keras.
+
     Same as ``tf.compat.v1.train.cosine_decay_restarts`` and ``keras.optimizers.schedules.CosineDecayRestarts``."""
 
     kind = "cosine_decay_restarts"
@@ -91,38 +96,76 @@ class CosineDecayRestarts(Schedule):
 
     def __post_init__(self):
         check_number("learning_rate", self.learning_rate)
-        check_period("first_decay_steps", self.first_decay_steps)
-        t_mul = check_range("t_mul", self.t_mul, 1.0)
-        if 1.0 < t_mul < 1.0 + 2.0**-20:
+        first = check_period("first_decay_steps", self.first_decay_steps)
+        t_mul = check_number("t_mul", self.t_mul)
+        if t_mul < 1 and not first / (1.0 - t_mul) > _LAST_STEP:
             raise ValueError(
-                f"t_mul must be 1 or at least 1 + 2**-20 (float32 cannot tell it from 1), got {t_mul!r}"
+                f"t_mul must be >= 1, got {t_mul!r}: with t_mul < 1 the cycles shrink and end at step "
+                f"first_decay_steps / (1 - t_mul) = {first / (1.0 - t_mul):.6g}, after which they are undefined (NaN)"
             )
-        check_range("m_mul", self.m_mul, 0.0, 1.0)
-        check_number("alpha", self.alpha)
+        m_mul = check_number("m_mul", self.m_mul)
+        alpha = check_number("alpha", self.alpha)
+        if abs(m_mul) > 1:  # the peaks grow: the largest are those of the last cycles
+            last = float(self._cycle(_LAST_STEP, MATH)[0])
+            for i in (last - 1.0, last) if last >= 1 else (last,):
+                try:
+                    peak = self.learning_rate * ((1 - alpha) * math.pow(m_mul, i) + alpha)
+                except OverflowError:
+                    peak = math.inf
+                if not math.isfinite(peak):
+                    raise ValueError(
+                        f"m_mul must keep every peak finite up to step 2**63, got {m_mul!r}: the restart of cycle "
+                        f"{i:.0f} (one of the last two to start by step 2**63, with first_decay_steps={first!r} and "
+                        f"t_mul={t_mul!r}) peaks at learning_rate * ((1 - alpha) * m_mul ** {i:.0f} + alpha) = "
+                        f"{peak!r} with learning_rate={self.learning_rate!r} and alpha={alpha!r}"
+                    )
 
-    def _eval(self, t, xp):
+    def _cycle(self, t, xp):
+        """``(cycle, start, length, fraction)`` at step ``t``: the cycle's index, first step and
+        length in steps, and the position in it as TensorFlow computes it."""
         first = self.first_decay_steps
         fraction = t / first
-        if self.t_mul == 1:
+        if _rounded_like(self.t_mul, t) == 1:
             cycle = xp.floor(fraction)
-            fraction = fraction - cycle
-            start, length = first * cycle, first
-        else:
-            t_mul = xp.const(self.t_mul, t)
-            cycle = xp.floor(xp.log(1.0 - fraction * (1.0 - t_mul)) / xp.log(t_mul))
-            length = t_mul**cycle  # of this cycle, in units of first_decay_steps
-            fraction = (fraction - (1.0 - length) / (1.0 - t_mul)) / length
-            # The logarithm can round a restart step into the end of the previous cycle.
-            late = fraction >= 1.0
-            cycle = xp.where(late, cycle + 1.0, cycle)
-            fraction = xp.where(late, (fraction - 1.0) / t_mul, fraction)
-            # the cycle in steps (exact for whole first_decay_steps and t_mul): its last steps keep
-            # their digits, which the position as a fraction of the cycle does not
-            length = t_mul**cycle
-            start, length = first * ((1.0 - length) / (1.0 - t_mul)), first * length
+            return cycle, first * cycle, first, fraction - cycle
+        t_mul = xp.const(self.t_mul, t)
+        cycle = xp.floor(xp.log(1.0 - fraction * (1.0 - t_mul)) / xp.log(t_mul))
+        length = t_mul**cycle  # of this cycle, in units of first_decay_steps
+        fraction = (fraction - (1.0 - length) / (1.0 - t_mul)) / length
+        # The logarithm can round a restart step into the end of the previous cycle.
+        late = fraction >= 1.0
+        cycle = xp.where(late, cycle + 1.0, cycle)
+        fraction = xp.where(late, (fraction - 1.0) / t_mul, fraction)
+        # the cycle in steps (exact for whole first_decay_steps and t_mul): its last steps keep
+        # their digits, which the position as a fraction of the cycle does not
+        length = t_mul**cycle
+        return cycle, first * ((1.0 - length) / (1.0 - t_mul)), first * length, fraction
+
+    def _eval(self, t, xp):
+        cycle, start, length, fraction = self._cycle(t, xp)
         alpha = xp.const(self.alpha, t)
         cosine = xp.const(self.m_mul, t) ** cycle * xp.half_cosine(t - start, length, fraction=fraction)
         return self.learning_rate * ((1 - alpha) * cosine + alpha)
+
+
+#: The last step every schedule must be finite at (see :mod:`lrdecay.core.schedule`).
+_LAST_STEP = 2.0**63
+
+
+def _rounded_like(value: float, t) -> float:
+    """``value`` as the float type of the step ``t`` holds it: itself for Python numbers and
+    float64, e.g. ``1.0`` for ``1 + 1e-9`` and a float32 step (what Keras compares in float32)."""
+    dtype = getattr(t, "dtype", None)
+    if dtype is None:
+        return value
+    dtype = getattr(dtype, "as_numpy_dtype", dtype)  # TensorFlow's dtype
+    if type(dtype).__module__ == "torch":
+        import torch
+
+        return torch.tensor(value, dtype=dtype).item()
+    import numpy as np
+
+    return float(np.asarray(value, dtype=dtype))
 
 
 @dataclass(frozen=True, repr=False)

@@ -39,6 +39,8 @@ __all__ = [
     "polynomial",
     "PiecewiseInterpolate",
     "piecewise_interpolate",
+    "PiecewiseLinear",
+    "piecewise_linear",
     "SWALR",
     "swalr",
 ]
@@ -58,21 +60,26 @@ def anneal(kind: str, start, end, done, length, xp):
     return start * xp.half_cosine(done, length) + end * xp.half_cosine(done, length, rising=True)
 
 
-def interpolate_pieces(t, xp, kind: str, init_value, boundaries, scales):
-    """Optax's ``piecewise_interpolate_schedule`` for ``t >= 0``: the values are the running
-    products ``init_value * scales[0] * ... * scales[i]``, reached at ``boundaries[i]``;
-    between two boundaries ``anneal(kind, ...)`` moves from one value to the next over
-    ``max(b[i+1] - b[i], 1)`` steps; after the last boundary the last value holds."""
-    values = [init_value]
-    for scale in scales:
-        values.append(values[-1] * scale)
-    bounds = (0, *boundaries)
+def interpolate_values(t, xp, kind: str, bounds, values):
+    """``values[i]`` at step ``bounds[i]``; between two bounds ``anneal(kind, ...)`` moves from
+    one value to the next over ``max(b[i+1] - b[i], 1)`` steps; ``values[0]`` before the first
+    bound, ``values[-1]`` after the last."""
     out = values[-1]
-    for i in reversed(range(len(boundaries))):
+    for i in reversed(range(len(bounds) - 1)):
         length = max(bounds[i + 1] - bounds[i], 1)
         done = xp.clip(t - bounds[i], 0.0, length)  # the same where the piece is used; no overflow elsewhere
         out = xp.where(t < bounds[i + 1], anneal(kind, values[i], values[i + 1], done, length, xp), out)
     return out
+
+
+def interpolate_pieces(t, xp, kind: str, init_value, boundaries, scales):
+    """Optax's ``piecewise_interpolate_schedule`` for ``t >= 0``: the values are the running
+    products ``init_value * scales[0] * ... * scales[i]``, reached at ``boundaries[i]``
+    (:func:`interpolate_values` from ``init_value`` at step 0)."""
+    values = [init_value]
+    for scale in scales:
+        values.append(values[-1] * scale)
+    return interpolate_values(t, xp, kind, (0, *boundaries), values)
 
 
 @register
@@ -284,6 +291,44 @@ class PiecewiseInterpolate(Schedule):
         return self.boundaries[-1] if self.boundaries else 0
 
 
+@register
+@dataclass(frozen=True, repr=False)
+class PiecewiseLinear(Schedule):
+    """Straight lines through the points ``(steps[i], values[i])``: ``values[0]`` until
+    ``steps[0]``, ``values[-1]`` from ``steps[-1]`` on (``interpolate_type="cosine"``: half-cosine
+    arcs between the points instead of lines).
+
+    The form of a schedule given by its values at a few steps, such as the one
+    :func:`lrdecay.tools.forecast.optimize` finds; Optax's ``piecewise_interpolate_schedule``
+    with absolute values instead of running products (:class:`PiecewiseInterpolate`)."""
+
+    kind = "piecewise_linear"
+    matches = "optax.piecewise_interpolate_schedule (absolute values)"
+
+    steps: tuple
+    values: tuple
+    interpolate_type: str = "linear"
+
+    def __post_init__(self):
+        steps = check_increasing("steps", self.steps)
+        if not steps:
+            raise ValueError("steps must hold at least one step, got an empty list")
+        check_nonnegative("steps[0]", steps[0])
+        values = check_numbers("values", self.values)
+        if len(values) != len(steps):
+            raise ValueError(f"values must have one entry per step: got {len(steps)} steps and {len(values)} values")
+        check_choice("interpolate_type", self.interpolate_type, INTERPOLATE_TYPES)
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "values", values)
+
+    def _eval(self, t, xp):
+        return interpolate_values(t, xp, self.interpolate_type, self.steps, self.values)
+
+    @property
+    def duration(self):
+        return self.steps[-1]
+
+
 SWA_STRATEGIES = ("cos", "linear")
 
 
@@ -345,4 +390,5 @@ multistep_decay = MultistepDecay
 exponential = Exponential
 polynomial = Polynomial
 piecewise_interpolate = PiecewiseInterpolate
+piecewise_linear = PiecewiseLinear
 swalr = SWALR

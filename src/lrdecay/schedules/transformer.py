@@ -335,9 +335,13 @@ class MegatronWD(Schedule):
     def _eval(self, t, xp):
         if self.wd_incr_style == "constant":
             return self.end_wd
-        r = xp.minimum(t / self.wd_incr_steps, 1.0)
-        coeff = r if self.wd_incr_style == "linear" else 0.5 * (xp.cos(xp.pi * (1 - r)) + 1.0)
-        value = self.start_wd + coeff * (self.end_wd - self.start_wd)
+        if self.wd_incr_style == "linear":
+            r = xp.minimum(t / self.wd_incr_steps, 1.0)
+            value = self.start_wd + r * (self.end_wd - self.start_wd)
+        else:  # (cos(pi (1 - r)) + 1) / 2 is the rising half cosine: without cancellation at r = 0
+            done = xp.minimum(t, self.wd_incr_steps)
+            value = (self.start_wd * xp.half_cosine(done, self.wd_incr_steps)
+                     + self.end_wd * xp.half_cosine(done, self.wd_incr_steps, rising=True))
         return xp.where(t > self.wd_incr_steps, self.end_wd, value)
 
     @property

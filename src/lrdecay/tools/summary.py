@@ -13,8 +13,8 @@ import numpy as np
 
 from lrdecay.core.schedule import Schedule
 
-__all__ = ["DEFAULT_STEPS", "MAX_STEP", "CHECK_POINTS", "default_steps", "summarize", "parameters", "formula", "short_number",
-           "values_at", "walk"]
+__all__ = ["DEFAULT_STEPS", "MAX_STEP", "CHECK_POINTS", "HORIZON_TOLERANCE", "HorizonWarning", "default_steps",
+           "horizon_mismatch", "summarize", "parameters", "formula", "short_number", "values_at", "walk"]
 
 #: Steps shown for a schedule that never stops changing.
 DEFAULT_STEPS = 100
@@ -22,6 +22,14 @@ DEFAULT_STEPS = 100
 MAX_STEP = 2**53
 #: ``summarize`` evaluates at most this many evenly spaced steps (first and last included).
 CHECK_POINTS = 1_000_000
+#: A schedule's duration and a run's length agree when they differ by at most this fraction of
+#: the run, or by one step (a schedule may reach its end at the last update or just after it).
+HORIZON_TOLERANCE = 0.01
+
+
+class HorizonWarning(UserWarning):
+    """The schedule's duration and the optimizer steps training makes differ (see
+    :func:`horizon_mismatch`); the trainer integrations warn with it."""
 
 
 def short_number(value: float) -> str:
@@ -107,23 +115,52 @@ def summarize(schedule: Schedule, steps: int) -> tuple[dict, list[str]]:
         warnings.append(f"the value is not finite at step {int(x[np.argmin(finite)])}")
     if (y[finite] < 0).any():
         warnings.append(f"the value is negative from step {int(x[np.argmax(finite & (y < 0))])}")
-    duration = schedule.duration
-    if duration is not None and math.isfinite(duration):
-        # a decay that is over long before the end (not a warm-up into a constant, which ends
-        # at its peak by design)
-        if duration < steps / 2 and finite.all() and y[-1] < summary["peak"] * (1 - 1e-12):
-            warnings.append(
-                f"the schedule stops changing at step {short_number(duration)}, long before training ends at "
-                f"step {steps} ({100 * duration / steps:.0f}% of it): epochs given where steps are counted?"
-            )
-        elif duration > steps:
-            warnings.append(
-                f"the schedule runs for {short_number(duration)} steps but training ends at step {steps}: "
-                f"it is cut off at {100 * steps / duration:.0f}% of its course"
-            )
+    # a schedule that stops early at its peak (a warm-up into a constant) does so by design
+    at_peak = not (finite.all() and y[-1] < summary["peak"] * (1 - 1e-12))
+    mismatch = horizon_mismatch(schedule, steps, ends_at_peak=at_peak)
+    if mismatch is not None:
+        warnings.append(f"{mismatch}; build the schedule over {steps} steps, or give the run's real length as --steps")
     for node in walk(schedule):
         warnings += _node_warnings(node, steps)
     return summary, list(dict.fromkeys(warnings))
+
+
+def horizon_mismatch(schedule: Schedule, steps: float, *, ends_at_peak: bool | None = None) -> str | None:
+    """What is wrong when ``schedule``'s duration and ``steps``, the optimizer steps a run makes
+    (``math.inf``: no planned end), differ by more than :data:`HORIZON_TOLERANCE` of the run and
+    more than one step; None when they agree, when the schedule never stops changing (``duration``
+    None), or when it stops early at its peak (``ends_at_peak``, found from its values when not
+    given), which a warm-up into a constant does by design. Names both numbers."""
+    duration = schedule.duration
+    if duration is None or not math.isfinite(duration):
+        return None
+    gap = abs(duration - steps)
+    if gap <= 1 or gap <= HORIZON_TOLERANCE * steps:
+        return None
+    if duration < steps:
+        if ends_at_peak is None:
+            ends_at_peak = _ends_at_peak(schedule)
+        if ends_at_peak:
+            return None
+        if math.isinf(steps):
+            return (f"the schedule stops changing at step {short_number(duration)} but training has no planned end "
+                    f"(its number of optimizer steps is unknown)")
+        return (f"the schedule stops changing at step {short_number(duration)} but training makes {steps} optimizer "
+                f"steps: it is over at {100 * duration / steps:.3g}% of training"
+                + (" (epochs given where steps are counted?)" if duration <= steps / 2 else ""))
+    return (f"the schedule runs for {short_number(duration)} steps but training makes {steps} optimizer steps: it is "
+            f"cut off at {100 * steps / duration:.3g}% of its course"
+            + (" (batches counted where optimizer steps are, as with gradient accumulation?)" if duration >= 2 * steps else ""))
+
+
+def _ends_at_peak(schedule: Schedule) -> bool:
+    """Whether the value at the schedule's duration is its largest up to there (10,001 steps
+    sampled when there are more)."""
+    end = float(schedule.duration)
+    x = np.unique(np.append(np.linspace(0.0, end, 10_001).round(), end)) if end > 10_000 else np.arange(end + 1.0)
+    x = np.append(x[x < end], end)
+    y = np.asarray(schedule(x), dtype=np.float64)
+    return bool(np.isfinite(y).all() and y[-1] >= y.max() * (1 - 1e-12))
 
 
 def _check_steps(schedule: Schedule, steps: int) -> tuple[np.ndarray, bool]:

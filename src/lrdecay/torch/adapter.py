@@ -12,17 +12,18 @@ like TensorFlow's ``global_step`` and like a torch scheduler stepped after each 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import operator
+import sys
 import warnings
 
 import torch  # absolute import: this is the real torch, not this module
 from torch.optim.lr_scheduler import LRScheduler
 
 from lrdecay.core.backends import MATH
-from lrdecay.core.schedule import compiled_call
+from lrdecay.core.schedule import Schedule, compiled_call
 from lrdecay.core.spec import as_schedule, from_dict, is_spec
-from lrdecay.migrate.torch import load_torch_state, torch_state_class
 
 __all__ = ["ScheduleLR"]
 
@@ -31,6 +32,11 @@ _MODES = ("absolute", "factor")
 _ON_MISMATCH = ("raise", "use_saved", "use_new")
 #: hyperparameter name -> (param-group key, element index for tuple-valued keys)
 _BETAS = {"beta1": ("betas", 0), "beta2": ("betas", 1)}
+#: the largest clock: float64 holds every integer up to 2**53 exactly, not all of those above
+MAX_CLOCK = 2**53
+#: kinds whose closed form climbs back past the end it was planned for (torch's
+#: CosineAnnealingLR, Hugging Face's cosine) -> the parameter that holds that end
+_PLANNED_ENDS = {"cosine_annealing": "t_max", "cosine_with_min_lr": "training_steps"}
 #: keys that torch's optimizers accept as 0-dim tensors (so compile_safe applies to them)
 _TENSOR_KEYS = ("lr", "betas")
 _STATE_FORMAT = 1
@@ -79,19 +85,21 @@ class ScheduleLR(LRScheduler):
             _check_plateau_groups(plateau, len(groups))
         self._schedules = {"lr": _per_group("schedule", schedule, groups)}
         for name, value in (hyperparams or {}).items():
-            key, _ = _BETAS.get(name, (name, None))
             if name == "lr" or name == "betas" or not isinstance(name, str):
                 raise ValueError(f"hyperparams: {name!r} can't be scheduled here (use schedule= for lr, "
                                  "beta1/beta2 for the elements of betas)")
-            missing = [i for i, g in enumerate(groups) if key not in g]
+            missing = [i for i, g in enumerate(groups) if _target(name, g)[0] not in g]
             if missing:
-                raise ValueError(f"hyperparams: param group {missing[0]} has no {key!r} to schedule")
+                raise ValueError(f"hyperparams: param group {missing[0]} has no {_target(name, groups[0])[0]!r} "
+                                 "to schedule")
             self._schedules[name] = _per_group(f"hyperparams[{name!r}]", value, groups)
+        _check_targets(self._schedules, groups)
         # The initial values (factor mode) are read as torch does: "initial_<key>" when a previous
         # scheduler recorded it, else the group's current value; they are kept in our state too.
         self._bases = {name: [self._initial_value(g, name) for g in groups] for name in self._schedules}
         self._count = 0
         self._extra_clocks = {}  # other clocks a clock_join reads, counted by count(**amounts)
+        self._horizon_warned = False  # see _check_horizon
         # once-per-epoch trap (clock="updates"): see _watch_clock
         self._clock_watch, self._updates_since_call, self._sparse_calls = clock == "updates", 0, False
         self._quiet_calls = self._watched_calls = 0
@@ -100,18 +108,21 @@ class ScheduleLR(LRScheduler):
         self._apply()
 
     @classmethod
-    def from_torch(cls, scheduler, **kwargs) -> ScheduleLR:
+    def from_torch(cls, scheduler, *, on_mismatch="raise", **kwargs) -> ScheduleLR:
         """The ScheduleLR that takes over from ``scheduler`` (a live torch scheduler) on its
         optimizer, at the same step and with the same rates: :func:`lrdecay.from_torch`'s
         schedule, the momentum curves of OneCycleLR/CyclicLR, and ``clock="calls"`` (torch's
         convention) unless ``kwargs`` say otherwise; a ReduceLROnPlateau becomes the current
         rates with an :class:`lrdecay.Plateau` that carries on its counters (``step(metric)`` as
-        in torch). Stop stepping ``scheduler`` afterwards."""
+        in torch). Stop stepping ``scheduler`` afterwards. A group whose live lr is not the
+        schedule's at that step is refused unless ``on_mismatch="rescale"`` (see
+        :func:`lrdecay.from_torch`)."""
         from lrdecay.migrate.torch import takeover_arguments
 
-        arguments = {"clock": "calls", **takeover_arguments(scheduler), **kwargs}  # checks scheduler first
-        new = cls(scheduler.optimizer, **arguments)
-        new._count = scheduler.last_epoch
+        arguments = takeover_arguments(scheduler, on_mismatch=on_mismatch)  # checks scheduler first
+        step = arguments.pop("step")
+        new = cls(scheduler.optimizer, **{"clock": "calls", **arguments, **kwargs})
+        new._count = step
         new._build_slots()
         new._apply()
         return new
@@ -171,6 +182,9 @@ class ScheduleLR(LRScheduler):
                     raise TypeError(f"n must be an int, got {n!r}") from None
             if n < 0:
                 raise ValueError(f"n must be >= 0, got {n}")
+            if self._count + n > MAX_CLOCK:
+                raise ValueError(f"n: the clock would pass 2**53 ({self._count} + {n}), beyond which float64 "
+                                 "steps are not exact")
             self._count += n
         elif self.clock == "calls":
             self._count += 1
@@ -224,6 +238,8 @@ class ScheduleLR(LRScheduler):
                 raise TypeError(f"{name} must be an int, got {n!r}") from None
             if n < 0:
                 raise ValueError(f"{name} must be >= 0, got {n}")
+            if self._extra_clocks.get(name, 0) + n > MAX_CLOCK:
+                raise ValueError(f"{name}: the clock would pass 2**53, beyond which float64 steps are not exact")
             self._extra_clocks[name] = self._extra_clocks.get(name, 0) + n
         self._apply()
 
@@ -278,8 +294,11 @@ class ScheduleLR(LRScheduler):
         scheduler resumes here (load the optimizer's state first: OneCycleLR keeps its peak
         there)."""
         _check_choice("on_mismatch", on_mismatch, _ON_MISMATCH)
-        if isinstance(state_dict, dict) and "format" not in state_dict and torch_state_class(state_dict):
-            return load_torch_state(self, state_dict, on_mismatch)  # a torch scheduler's own state
+        if isinstance(state_dict, dict) and "format" not in state_dict:
+            from lrdecay.migrate.torch import torch_state_class
+
+            if torch_state_class(state_dict):
+                return self._load_torch_state(state_dict, on_mismatch)  # a torch scheduler's own state
         _check_state(state_dict, len(self.optimizer.param_groups))
         saved, own = state_dict["spec"], self.spec()
         use_saved = saved != own and on_mismatch == "use_saved"
@@ -331,11 +350,61 @@ class ScheduleLR(LRScheduler):
                 raise type(error)(f"state_dict['spec']['plateau']: {error}") from None
         return schedules, saved["mode"], plateau
 
+    def _load_torch_state(self, state: dict, on_mismatch: str) -> None:
+        """``load_state_dict`` for a torch scheduler's own ``state_dict()``: every value torch's
+        scheduler drives (the lr and OneCycleLR/CyclicLR's momentum or ``betas[0]``) must come out
+        the same here, at every step up to well past the saved one, and the rates torch set last
+        must be this schedule's at the saved step; then torch's ``last_epoch`` becomes the clock.
+        ``on_mismatch``: ``"raise"``, ``"use_saved"`` (adopt torch's curves) or ``"use_new"`` (keep
+        these, take the count)."""
+        from lrdecay.migrate.common import Unsupported, same_rate
+        from lrdecay.migrate.torch import read_torch_state, same_values
+
+        groups = self.optimizer.param_groups
+        plan = read_torch_state(state, groups)  # refuses a damaged state, naming the field
+        count, name = plan["count"], plan["name"]
+        if plan["unsupported"] and on_mismatch != "use_new":
+            raise Unsupported(f"{plan['unsupported']}; to resume with this ScheduleLR's schedule at torch's step, "
+                              "pass on_mismatch='use_new'")
+        factor = self.mode == "factor"
+        schedules = {key: list(per_group) for key, per_group in self._schedules.items()}
+        bases = {key: list(values) for key, values in self._bases.items()}
+        if factor:
+            bases["lr"] = plan["bases"]
+        driven = {"lr": plan["lr"], **plan["hyperparams"]}
+        for hyperparam, curves in driven.items():
+            for i, (group, theirs) in enumerate(zip(groups, curves or ())):
+                own = "lr" if hyperparam == "lr" else _owner(schedules, hyperparam, group)
+                if own not in schedules:
+                    schedules[own] = [None] * len(groups)
+                    bases[own] = [self._initial_value(g, own) for g in groups]
+                mine = schedules[own][i]
+                base = bases[own][i] if factor else 1.0
+                values = None if mine is None else (mine * base if factor else mine)
+                if values is not None and same_values(values, theirs, count):
+                    continue
+                if on_mismatch == "raise":
+                    raise ValueError(_torch_mismatch(name, hyperparam, own, i, theirs, values, driven))
+                if on_mismatch == "use_saved":
+                    schedules[own][i] = theirs / base if factor else theirs
+        if on_mismatch != "use_new" and plan["last_lr"] is not None:
+            for i, (mine, rate) in enumerate(zip(schedules["lr"], plan["last_lr"])):
+                value = None if mine is None else mine(count) * (bases["lr"][i] if factor else 1.0)
+                if value is not None and not same_rate(value, rate):
+                    raise ValueError(f"the torch {name} state set param group {i}'s lr to {rate!r} at step {count}, "
+                                     f"the schedule gives {value!r} there (the lr was changed by hand during the "
+                                     "run, or its initial_lr differs from its lr): resuming would make the rate "
+                                     "jump; pass on_mismatch='use_new' to accept the jump")
+        _check_targets(schedules, groups)
+        self._schedules, self._bases, self._count = schedules, bases, count
+        self._build_slots()
+        self._apply()
+
     # -- internals ------------------------------------------------------------------------
 
     @staticmethod
     def _initial_value(group, name):
-        key, index = _BETAS.get(name, (name, None))
+        key, index = _target(name, group)
         value = group.get("initial_" + key, group[key])
         value = value[index] if index is not None else value
         return float(_scalar_value(key, value))
@@ -349,10 +418,10 @@ class ScheduleLR(LRScheduler):
         self._unique_schedules = []
         plain, special = [], []
         for name, per_group in self._schedules.items():
-            key, index = _BETAS.get(name, (name, None))
             for i, (group, schedule) in enumerate(zip(groups, per_group)):
                 if schedule is None:
                     continue
+                key, index = _target(name, group)
                 if schedule not in unique:
                     unique[schedule] = len(self._unique_schedules)
                     self._unique_schedules.append(schedule)
@@ -369,6 +438,11 @@ class ScheduleLR(LRScheduler):
         self._lr_slots = [(None, None) if schedule is None else
                           (unique[schedule], self._bases["lr"][i] if self.mode == "factor" else 1.0)
                           for i, schedule in enumerate(self._schedules["lr"])]
+        # schedules planned to end that climb back after it: (index, end), checked from the end on
+        self._ends = [] if getattr(self, "_horizon_warned", False) else [
+            (k, end) for k, schedule in enumerate(self._unique_schedules)
+            if getattr(schedule, "clock_names", None) is None and (end := _planned_end(schedule)) is not None]
+        self._horizon = min((end for _, end in self._ends), default=math.inf)
 
     def _tensor_for(self, group, key, index):
         """The 0-dim tensor to fill in place for this slot, or None to write Python floats. A
@@ -403,6 +477,29 @@ class ScheduleLR(LRScheduler):
                 pair = list(group[key])
                 pair[index] = v
                 group[key] = tuple(pair)
+        if t > self._horizon:  # inf unless a schedule planned to end is watched
+            self._check_horizon(t, values)
+
+    def _check_horizon(self, t, values):
+        """Warn once when the clock is past the end a schedule was planned for and its value
+        climbs back above its end value; else look again after twice the distance to the end."""
+        upcoming = []
+        for k, end in self._ends:
+            if t <= end:
+                upcoming.append(end)
+                continue
+            schedule, final = self._unique_schedules[k], self._evaluators[k](end)
+            if values[k] > final:
+                self._horizon_warned, self._ends, self._horizon = True, [], math.inf
+                warnings.warn(
+                    f"ScheduleLR: {schedule!r} was planned to end at step {end} and climbs back after it "
+                    f"({final!r} at step {end}, {values[k]!r} at step {t}): is its length counted in other units "
+                    f"than the clock ({self.clock!r})? (epochs given where steps are counted, a dataset without a "
+                    "length, gradient accumulation.) Give the real length, or hold the end value with "
+                    "join([schedule, constant(end_value)], [end])", stacklevel=3)
+                return
+            upcoming.append(2 * t - end)
+        self._horizon = min(upcoming, default=math.inf)
 
     @property
     def _last_lr(self) -> list[float]:
@@ -417,11 +514,14 @@ class ScheduleLR(LRScheduler):
         values = [None if k is None else evaluators[k](t) * base for k, base in self._lr_slots]
         return self.plateau.update(metric, value=values)
 
-    @torch.compiler.disable  # runs eagerly after a compiled optimizer step: no guards on the clock
     def _after_update(self, optimizer, args, kwargs):
-        self._count += 1
-        self._updates_since_call += 1
-        self._apply()
+        # The optimizer's step post-hook. Under torch.compile (or once the compiler is loaded)
+        # the update is counted eagerly, outside the compiled graph, so that the clock puts no
+        # guard on it; before that nothing compiles, and the compiler is not imported.
+        if _is_compiling() or "torch._dynamo" in sys.modules:
+            _count_update_eagerly(self)
+        else:
+            _count_update(self)
 
     def _watch_clock(self):
         """clock="updates", at a plain ``step()``: warn once when ``step()`` comes after many
@@ -471,6 +571,102 @@ class ScheduleLR(LRScheduler):
         self._register_hooks()
 
 
+def _count_update(scheduler):
+    scheduler._count += 1
+    scheduler._updates_since_call += 1
+    scheduler._apply()
+
+
+#: ``_count_update`` outside torch.compile: torch's lazy ``disable`` (its module is one dynamo
+#: never traces) imports the compiler on its first call, not when this module is imported.
+_count_update_eagerly = torch._disable_dynamo(_count_update)
+_is_compiling = getattr(torch.compiler, "is_compiling", None) or (lambda: True)
+
+
+def _target(name, group):
+    """The (param-group key, element index) ``name`` writes: ``beta1``/``beta2`` are the elements
+    of ``betas``, and ``momentum`` is ``betas[0]`` in a group with ``betas`` and no ``momentum``
+    (Adam's, as torch's OneCycleLR and CyclicLR cycle it)."""
+    if name in _BETAS:
+        return _BETAS[name]
+    if name == "momentum" and "momentum" not in group and "betas" in group:
+        return _BETAS["beta1"]
+    return name, None
+
+
+def _owner(schedules, name, group):
+    """The scheduled hyperparameter that writes what ``name`` writes in ``group`` (else ``name``)."""
+    slot = _target(name, group)
+    return next((own for own in schedules if own != "lr" and _target(own, group) == slot), name)
+
+
+def _check_targets(schedules, groups):
+    for i, group in enumerate(groups):
+        seen = {}
+        for name, per_group in schedules.items():
+            if name == "lr" or per_group[i] is None:
+                continue
+            key, index = slot = _target(name, group)
+            if slot in seen:
+                where = key if index is None else f"{key}[{index}]"
+                raise ValueError(f"hyperparams: {seen[slot]!r} and {name!r} both schedule {where} of param group {i}; "
+                                 "give one of them")
+            seen[slot] = name
+
+
+def _torch_mismatch(name, hyperparam, own, i, theirs, mine, driven) -> str:
+    choices = ("pass on_mismatch='use_saved' (adopt torch's curves) or 'use_new' (keep this scheduler's, "
+               "take torch's step count)")
+    if hyperparam == "lr":
+        return (f"the torch {name} state gives param group {i} the rates of {theirs!r}, this ScheduleLR "
+                f"{mine!r}; build the ScheduleLR with lrdecay.from_torch's schedule, or {choices}")
+    curves = [repr(s) for s in driven[hyperparam]]
+    spec = curves[0] if len(set(curves)) == 1 else curves
+    write = f"hyperparams={{{hyperparam!r}: {spec!r}}}"
+    what = f"param group {i}'s {own if own != 'beta1' else 'betas[0]'}"
+    if mine is None:
+        return (f"the torch {name} state (cycle_momentum=True) also drives {what} with {theirs!r}, which this "
+                f"ScheduleLR leaves alone, so it would stay frozen: build the ScheduleLR with {write} (as "
+                f"ScheduleLR.from_torch does), or {choices}")
+    return f"the torch {name} state drives {what} with {theirs!r}, this ScheduleLR with {mine!r}: use {write}, or {choices}"
+
+
+def _planned_end(schedule) -> float | None:
+    """The step ``schedule`` was planned to end at, when its value may climb back after it (a
+    ``cosine_annealing`` past ``t_max``, in any composite): the duration it would have with each
+    such part ending there. None for every other schedule."""
+    if schedule.duration is not None:
+        return None  # it stops changing: nothing climbs back
+    try:
+        ended = _ended(schedule)
+    except (TypeError, ValueError):
+        return None
+    end = None if ended is schedule else ended.duration
+    return end if end is not None and math.isfinite(end) else None
+
+
+def _ended(node):
+    """``node`` with each part that climbs back past its planned end replaced by a line that ends there."""
+    field = _PLANNED_ENDS.get(node.kind)
+    if field is not None:
+        from lrdecay.schedules.shapes import linear
+
+        return linear(1.0, 0.0, getattr(node, field))
+    changes = {}
+    for name, value in node.params().items():
+        if isinstance(value, Schedule):
+            new = _ended(value)
+        elif isinstance(value, (tuple, list)) and any(isinstance(v, Schedule) for v in value):
+            new = type(value)(_ended(v) if isinstance(v, Schedule) else v for v in value)
+            if all(a is b for a, b in zip(new, value)):
+                new = value
+        else:
+            continue
+        if new is not value:
+            changes[name] = new
+    return dataclasses.replace(node, **changes) if changes else node
+
+
 _STATE_KEYS = ("format", "spec", "clock", "bases", "plateau")
 _SPEC_KEYS = ("schedules", "mode", "clock", "plateau")
 
@@ -504,8 +700,9 @@ def _check_state(state, num_groups):
         if value is not None and not isinstance(value, dict):
             raise TypeError(f"{field} must be a dict or None, got {value!r}")
     count = state["clock"]
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ValueError(f"state_dict['clock'] must be an int >= 0, got {count!r}")
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_CLOCK:
+        raise ValueError(f"state_dict['clock'] must be an int >= 0 and <= 2**53 (float64 steps are exact up to "
+                         f"there), got {count!r}")
     _check_extra_clocks(state.get("clocks") or {})
     bases = state["bases"]
     if not isinstance(bases, dict):
@@ -557,9 +754,9 @@ def _check_plateau_groups(plateau, num_groups, field="plateau"):
 
 def _check_extra_clocks(clocks):
     if not isinstance(clocks, dict) or not all(
-        isinstance(k, str) and type(v) is int and v >= 0 for k, v in clocks.items()
+        isinstance(k, str) and type(v) is int and 0 <= v <= MAX_CLOCK for k, v in clocks.items()
     ):
-        raise ValueError(f"state_dict['clocks'] must map clock names to ints >= 0, got {clocks!r}")
+        raise ValueError(f"state_dict['clocks'] must map clock names to ints >= 0 and <= 2**53, got {clocks!r}")
     return dict(clocks)
 
 

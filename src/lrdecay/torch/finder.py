@@ -13,12 +13,15 @@ from __future__ import annotations
 import copy
 import random
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from lrdecay.core.validate import check_bool, check_int
-from lrdecay.tools.finder import RangeTestResult, range_test
+
+if TYPE_CHECKING:  # imported when lr_find runs: importing lrdecay.torch stays light
+    from lrdecay.tools.finder import RangeTestResult
 
 __all__ = ["lr_find"]
 
@@ -44,6 +47,8 @@ def lr_find(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn, d
     run during the sweep."""
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    from lrdecay.tools.finder import range_test
+
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     if not callable(loss_fn):
