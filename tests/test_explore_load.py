@@ -76,10 +76,10 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def memory_mb(pid: int) -> tuple[float, float]:
-    """Resident and proportional (shared pages split between their users) MB of ``pid``'s tree."""
+def memory_mb(pids: list[int]) -> tuple[float, float]:
+    """Resident and proportional (shared pages split between their users) MB of ``pids``."""
     rss = pss = 0
-    for p in tree(pid):
+    for p in pids:
         try:
             with open(f"/proc/{p}/status") as file:
                 rss += next(int(line.split()[1]) for line in file if line.startswith("VmRSS:"))
@@ -110,18 +110,28 @@ def idle_cpu(pid: int, seconds: float = 1.0) -> float:
 
 
 @pytest.fixture(scope="module")
-def explorer():
-    """``lrdecay explore`` in its own process: ``(pid, host, port)``."""
-    process = subprocess.Popen([sys.executable, "-m", "lrdecay", "explore", "--no-browser", "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def explorer(tmp_path_factory):
+    """``lrdecay explore`` in its own process: ``(pid, host, port)``; when it stops, its workers
+    stop with it."""
+    log = tmp_path_factory.mktemp("explorer") / "stderr.txt"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "lrdecay", "explore", "--no-browser", "--port", "0"],
+                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
         line = process.stdout.readline()
-        assert line.startswith("lrdecay explorer: http://127.0.0.1:"), line + process.stderr.read()
+        assert line.startswith("lrdecay explorer: http://127.0.0.1:"), line + log.read_text()
         port = int(line.split()[2].rsplit(":", 1)[1].strip("/"))
         yield process.pid, "127.0.0.1", port
+        processes = tree(process.pid)
+        assert len(processes) >= 2 + server.WORKERS  # the server, the process workers fork from, workers
     finally:
         process.terminate()
         process.wait(20)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{p}").exists() and _stat(p)[0] != "Z" for p in processes[1:]):
+        assert time.monotonic() < deadline, "the workers outlived the server"
+        time.sleep(0.1)
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 
 def call(explorer, path: str, body=None, *, headers=(), timeout: float = 30.0):
@@ -157,7 +167,7 @@ def partial(explorer, text: bytes) -> socket.socket:
 def closed_by_server(sockets: list[socket.socket], within: float) -> tuple[list[bytes], list[socket.socket]]:
     """What the server sent on each of ``sockets`` before closing them (``within`` seconds), and
     those still open then."""
-    received = {s: b"" for s in sockets}
+    received = dict.fromkeys(sockets, b"")
     open_ = set(sockets)
     deadline = time.monotonic() + within
     while open_ and time.monotonic() < deadline:
@@ -233,8 +243,12 @@ def test_partial_requests_are_timed_out_and_do_not_crowd_out_the_page(explorer):
 
 
 def test_headers_larger_than_the_limit_are_refused(explorer):
-    status, _, _ = call(explorer, "/api/kinds", headers=[("X-Padding", "x" * (server.MAX_HEADERS + 1))])
-    assert status in (400, 413, 431)
+    status, answer, _ = call(explorer, "/api/kinds", headers=[("X-Padding", "x" * (server.MAX_HEADERS + 1))])
+    assert status == 431 and f"larger than {server.MAX_HEADERS} bytes" in answer["error"]
+    sock = partial(explorer, b"GET /api/kinds HTTP/1.1\r\nX-Padding: " + b"x" * (server.MAX_HEADERS + 100))
+    said, still_open = closed_by_server([sock], 5)  # headers arriving bit by bit: the same limit
+    assert not still_open and said[0].startswith(b"HTTP/1.1 4")
+    sock.close()
 
 
 # -- all of them together ------------------------------------------------------------------------
@@ -330,9 +344,13 @@ def test_ordinary_requests_are_answered_under_hostile_load(explorer):
             sock.close()
 
     def sample():
+        n = 0
         while time.monotonic() < stop + 0.5:
-            rss, pss = memory_mb(pid)
+            if n % 5 == 0:
+                pids = tree(pid)  # reading all of /proc: not at every sample
+            rss, pss = memory_mb(pids)
             peak["rss"], peak["pss"] = max(peak["rss"], rss), max(peak["pss"], pss)
+            n += 1
             time.sleep(0.1)
 
     threads = [threading.Thread(target=guard(f)) for f in

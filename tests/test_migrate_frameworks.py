@@ -85,7 +85,7 @@ def test_every_scheduler_type_is_covered():
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: lrdecay.from_hf("cosine_annealing", 10, 100, learning_rate=0.1), ValueError, "name must be one of linear"),
-    (lambda: lrdecay.from_hf("cosine", 10, 100), TypeError, "learning_rate"),
+    (lambda: lrdecay.from_hf("cosine", 10, 100), TypeError, "from_hf needs learning_rate"),
     (lambda: lrdecay.from_hf("cosine", 10, 100, learning_rate=0), ValueError, "learning_rate must be a number > 0"),
     (lambda: lrdecay.from_hf("cosine", None, 100, learning_rate=0.1), ValueError, "cosine requires num_warmup_steps"),
     (lambda: lrdecay.from_hf("linear", 10, None, learning_rate=0.1), ValueError, "linear requires num_training_steps"),
@@ -105,6 +105,38 @@ def test_every_scheduler_type_is_covered():
 def test_from_hf_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("name, warmup, total, kwargs", HF_CASES)
+def test_from_hf_reads_the_scheduler_get_scheduler_returns(name, warmup, total, kwargs):
+    """from_hf(get_scheduler(...)): the object, read as from_torch reads it, gives the same
+    schedule as the name and arguments, and Hugging Face's rates."""
+    transformers = pytest.importorskip("transformers")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scheduler = transformers.get_scheduler(name, optimizer(), warmup, total,
+                                               scheduler_specific_kwargs=dict(kwargs))
+    schedule, steps = lrdecay.from_hf(scheduler), np.arange(130.0)
+    np.testing.assert_array_equal(schedule(steps), lrdecay.from_hf(name, warmup, total, learning_rate=0.1,
+                                                                   **kwargs)(steps))
+    np.testing.assert_allclose(schedule(steps), hf_rates(name, warmup, total, kwargs), rtol=1e-12, atol=1e-16)
+
+
+def test_from_hf_object_per_group_and_refusals():
+    transformers = pytest.importorskip("transformers")
+    scheduler = transformers.get_scheduler("linear", optimizer(groups=2), 10, 100)
+    assert lrdecay.from_hf(scheduler) == [lrdecay.from_hf("linear", 10, 100, learning_rate=lr) for lr in (0.1, 0.2)]
+    with pytest.raises(TypeError, match="reads everything from the scheduler; drop num_warmup_steps, learning_rate"):
+        lrdecay.from_hf(scheduler, 10, learning_rate=0.1)
+    for other in (torch.optim.lr_scheduler.StepLR(optimizer(), 3),
+                  torch.optim.lr_scheduler.LambdaLR(optimizer(), lambda t: 1.0),
+                  transformers.get_scheduler("reduce_lr_on_plateau", optimizer())):
+        with pytest.raises(TypeError, match=rf"this {type(other).__name__} is not one of transformers' LambdaLRs: "
+                                            r"lrdecay.from_torch\(scheduler\) reads"):
+            lrdecay.from_hf(other)
+    scheduler.optimizer.param_groups[1]["lr"] = 0.5  # set by hand: taking it over would jump
+    with pytest.raises(ValueError, match="param group 1: its lr is 0.5 but the Hugging Face scheduler gives 0.0"):
+        lrdecay.from_hf(scheduler)
 
 
 # -- timm --------------------------------------------------------------------------------------

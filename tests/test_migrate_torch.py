@@ -147,6 +147,79 @@ def test_schedulelr_from_torch_takes_over_mid_run(name):
         train_step(twin_model, twin, step), taken_over.step()
 
 
+# -- a live lr that is not the schedule's -----------------------------------------------------------
+
+LIVE = {  # what was changed by hand: (the live lr, the schedule's value, the step)
+    "lr": (0.05, 0.1, 0),
+    "last_epoch": (0.1, 0.05, 50),
+    "initial_lr": (0.1, 0.2, 0),
+}
+
+
+def hand_set(case, groups=1):
+    _, optimizer = model_and_optimizer(groups)
+    if case == "initial_lr":  # left by an earlier scheduler: torch keeps it as its base_lr
+        optimizer.param_groups[-1]["initial_lr"] = 0.2 * groups
+    scheduler = L.StepLR(optimizer, 30, 0.5)
+    if case == "lr":
+        optimizer.param_groups[-1]["lr"] = 0.05 * groups
+    if case == "last_epoch":
+        scheduler.last_epoch = 50
+    return optimizer, scheduler
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("case", sorted(LIVE))
+def test_a_live_lr_that_is_not_the_schedules_is_refused_naming_both(case, groups):
+    group = 0 if case == "last_epoch" else groups - 1  # the first group that differs (the last one set)
+    live, scheduled, step = LIVE[case]
+    live, scheduled = live * (group + 1), scheduled * (group + 1)
+    message = (rf"param group {group}: its lr is {live} but the StepLR gives {scheduled} at step {step} .*"
+               r"pass on_mismatch='rescale'")
+    for take_over in (lrdecay.from_torch, ScheduleLR.from_torch):
+        optimizer, scheduler = hand_set(case, groups)
+        with pytest.raises(ValueError, match=message):
+            take_over(scheduler)
+        assert optimizer.param_groups[group]["lr"] == live  # nothing was written
+
+
+@pytest.mark.parametrize("case", sorted(LIVE))
+def test_rescale_continues_as_torch_does(case):
+    """on_mismatch='rescale': the schedule scaled to the live lr, which is what torch's StepLR
+    (it multiplies the live lr) goes on with."""
+    optimizer, scheduler = hand_set(case)
+    expected = torch_rates(scheduler, 70)[:, 0]
+    twin_optimizer, twin = hand_set(case)
+    assert lrdecay.from_torch(twin, on_mismatch="rescale")(LIVE[case][2]) == LIVE[case][0]
+    taken_over = ScheduleLR.from_torch(twin, on_mismatch="rescale")
+    got = []
+    for _ in range(70):
+        got.append(twin_optimizer.param_groups[0]["lr"])
+        twin_optimizer.step(), taken_over.step()
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+    assert len(set(expected)) > 1
+    with pytest.raises(ValueError, match="on_mismatch must be one of 'raise', 'rescale', got 'use_saved'"):
+        lrdecay.from_torch(twin, on_mismatch="use_saved")
+
+
+def test_a_torch_state_whose_rates_left_the_schedule_is_refused():
+    """torch's state says which rate it set last: a run whose lr was changed by hand does not
+    resume at the closed form's rate without a word."""
+    _, optimizer = model_and_optimizer()
+    scheduler = L.StepLR(optimizer, 7, 0.5)
+    optimizer.param_groups[0]["lr"] = 0.05  # by hand: torch's StepLR goes on from it
+    for _ in range(9):
+        optimizer.step(), scheduler.step()
+    state = saved(scheduler.state_dict())
+    own = ScheduleLR(optimizer, lrdecay.step_decay(0.1, 7, 0.5), clock="calls")
+    with pytest.raises(ValueError, match=r"torch StepLR state set param group 0's lr to 0.025 at step 9, the "
+                                         r"schedule gives 0.05 there .*on_mismatch='use_new'"):
+        own.load_state_dict(state)
+    assert own.last_epoch == 0
+    own.load_state_dict(state, on_mismatch="use_new")
+    assert own.last_epoch == 9 and own.get_last_lr() == [0.05]
+
+
 # -- resuming a torch run under lrdecay -------------------------------------------------------------
 
 RESUMABLE = {  # torch's scheduler, and the lrdecay schedule a user would write for it

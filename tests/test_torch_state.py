@@ -79,6 +79,12 @@ CORRUPTIONS = [
     ("clock negative", setting(["clock"], -1), ValueError, r"state_dict\['clock'\] must be an int >= 0"),
     ("clock float", setting(["clock"], 3.0), ValueError, r"state_dict\['clock'\] must be an int >= 0"),
     ("clock bool", setting(["clock"], True), ValueError, r"state_dict\['clock'\] must be an int >= 0"),
+    ("clock past 2**53", setting(["clock"], 2**53 + 1), ValueError,
+     r"state_dict\['clock'\] must be an int >= 0 and <= 2\*\*53 \(float64 steps are exact up to there\), got "
+     r"9007199254740993"),
+    ("clock 2**200", setting(["clock"], 2**200), ValueError, r"state_dict\['clock'\] must be an int >= 0 and <= 2\*\*53"),
+    ("clocks past 2**53", setting(["clocks"], {"tokens": 2**60}), ValueError,
+     r"state_dict\['clocks'\] must map clock names to ints >= 0 and <= 2\*\*53"),
     # the bases
     ("bases wrong type", setting(["bases"], [0.05]), TypeError, r"state_dict\['bases'\] must be a dict"),
     ("bases missing a name", setting(["bases", "momentum"], DELETE), ValueError,
@@ -130,6 +136,44 @@ def test_a_good_state_still_resumes_and_keeps_the_users_plateau():
     plateau = sched.plateau
     sched.load_state_dict(state)
     assert sched.plateau is plateau and plateau.factor == 0.25 and sched.state_dict() == state
+
+
+# -- clocks float64 holds exactly -------------------------------------------------------------
+
+
+def test_a_clock_past_2_53_is_refused_naming_the_field():
+    """Past 2**53 a float64 step is not the clock (cyclic's phase, a staircase's floor are then
+    wrong); the exact range loads, one more is refused wherever a clock comes in."""
+    cyclic = lrdecay.cyclic(0.01, 0.1, 3)
+    sched = ScheduleLR(two_groups(), cyclic, clock="samples")
+    state = sched.state_dict()
+    sched.load_state_dict({**state, "clock": 2**53})
+    assert sched.last_epoch == 2**53 and sched.get_last_lr() == [cyclic(2**53)] * 2
+    with pytest.raises(ValueError, match=r"n: the clock would pass 2\*\*53 \(9007199254740992 \+ 1\)"):
+        sched.step(1)
+    sched.step(0)
+    for bad in (2**53 + 1, 2**60 + 1, 2**200):
+        with pytest.raises(ValueError, match=r"state_dict\['clock'\] must be an int >= 0 and <= 2\*\*53"):
+            sched.load_state_dict({**state, "clock": bad})
+    assert sched.last_epoch == 2**53
+    joined = lrdecay.clock_join([lrdecay.constant(0.1), lrdecay.constant(0.05)], ["steps", "tokens"], [10])
+    tokens = ScheduleLR(two_groups(), joined, clock="calls")
+    tokens.count(tokens=2**53)
+    with pytest.raises(ValueError, match=r"tokens: the clock would pass 2\*\*53"):
+        tokens.count(tokens=1)
+
+
+def test_a_torch_clock_past_2_53_is_refused():
+    optimizer = two_groups()
+    torch_scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 3)
+    state = {**torch_scheduler.state_dict(), "last_epoch": 2**60}
+    with pytest.raises(ValueError, match=r"state_dict\['last_epoch'\] must be an int in \[0, 2\*\*53\]"):
+        ScheduleLR(optimizer, lrdecay.step_decay(0.05, 3), clock="calls").load_state_dict(state)
+    torch_scheduler.last_epoch = 2**53 + 1
+    with pytest.raises(ValueError, match=r"scheduler.last_epoch must be an int in \[0, 2\*\*53\]"):
+        lrdecay.from_torch(torch_scheduler)
+    with pytest.raises(ValueError, match=r"scheduler.last_epoch must be an int in \[0, 2\*\*53\]"):
+        ScheduleLR.from_torch(torch_scheduler)
 
 
 # -- a tensor lr stays a tensor --------------------------------------------------------------

@@ -12,11 +12,12 @@ open from a link on any site (that is how a view is shared); they can't be frame
 
 Bounds on the work: a connection sends its headers (at most ``MAX_HEADERS`` bytes) within
 ``HEADER_TIMEOUT`` seconds and its body (JSON, at most ``MAX_BODY`` bytes) within
-``BODY_TIMEOUT``; at most ``MAX_CONNECTIONS`` are open. Every job runs in one of ``WORKERS``
-worker processes (:class:`Pool`) and gets ``BUDGET`` seconds and ``WORK_MEMORY`` bytes: past
-them, or when its client has gone, its worker is killed and replaced, so the work really stops
-and the server's own memory stays flat. One worker is always left to short requests: a job
-still running after ``LONG`` seconds while ``WORKERS - 1`` others are is stopped (503).
+``BODY_TIMEOUT``; at most ``MAX_CONNECTIONS`` are open. Every job runs in a worker process
+(:class:`Pool`, forked from a process that holds the library) within ``BUDGET`` seconds and
+``WORK_MEMORY`` bytes: past them, or when its client has gone, the worker is killed, so the
+work really stops and the server's own memory stays flat. ``WORKERS`` workers wait for
+requests; a job still running after ``LONG`` seconds gives its place to a fresh worker, so one
+heavy request does not hold up the page's, and at most ``LONG_JOBS`` such jobs run at a time.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -56,7 +59,7 @@ if TYPE_CHECKING:
     import uvicorn
 
 __all__ = ["MAX_BODY", "MAX_SPECS", "MAX_HEADERS", "MAX_CONNECTIONS", "MAX_ANSWER", "HEADER_TIMEOUT",
-           "BODY_TIMEOUT", "BUDGET", "LONG", "WORKERS", "WORK_MEMORY", "DEFAULT_PORT", "JOBS", "Pool",
+           "BODY_TIMEOUT", "BUDGET", "LONG", "LONG_JOBS", "WORKERS", "WORK_MEMORY", "DEFAULT_PORT", "JOBS", "Pool",
            "create_app", "config", "bind", "page_url", "serve"]
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -76,10 +79,13 @@ HEADER_TIMEOUT = 5.0
 BODY_TIMEOUT = 5.0
 #: Seconds of work one API request may take in its worker process; past it, 422.
 BUDGET = 2.0
-#: Seconds after which a job counts as long (at most ``WORKERS - 1`` long jobs run at once).
+#: Seconds after which a job counts as long: its worker is replaced at once, so that the next
+#: requests need not wait for it.
 LONG = 0.25
-#: Worker processes evaluating requests.
-WORKERS = 3
+#: Most long jobs at once; one more is stopped (503).
+LONG_JOBS = 2
+#: Worker processes ready for requests (long jobs run in up to ``LONG_JOBS`` more).
+WORKERS = 2
 #: Bytes of memory a worker may take beyond its size at start, while answering; past it, 422.
 WORK_MEMORY = 128 * 1024 * 1024
 #: The port tried first when none is given; a free one is chosen when it is taken.
@@ -96,7 +102,7 @@ _PAGE_HEADERS = {
                                "script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
 }
 _SINGLE = (b"host", b"origin", b"sec-fetch-site")  # headers that must come at most once
-_LONG_NICE = 10  # a long job's worker runs at this lower priority (then it is replaced)
+_LONG_NICE = 10  # a long job's worker runs at this lower priority
 
 
 class BadRequest(Exception):
@@ -109,8 +115,8 @@ class BadRequest(Exception):
 
 class LocalOnly:
     """ASGI middleware: refuse requests not addressed to this server by name, API requests
-    sent from another origin (403), and requests with a repeated Host, Origin or Sec-Fetch-Site
-    header (400), with a JSON message."""
+    sent from another origin (403), requests with a repeated Host, Origin or Sec-Fetch-Site
+    header (400) and headers over ``MAX_HEADERS`` bytes (431), with a JSON message."""
 
     def __init__(self, app, port: int):
         self.app = app
@@ -123,7 +129,9 @@ class LocalOnly:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             status, reason = 403, None
             repeated = [name.decode() for name in _SINGLE if names.count(name) > 1]
-            if repeated:
+            if sum(len(k) + len(v) + 4 for k, v in scope["headers"]) > MAX_HEADERS:
+                status, reason = 431, f"the request's headers are larger than {MAX_HEADERS} bytes"
+            elif repeated:
                 status, reason = 400, f"a request with more than one {repeated[0].title()} header is refused"
             elif headers.get("host") not in self.hosts:
                 reason = f"requests must be addressed to {' or '.join(sorted(self.hosts))}"
@@ -467,31 +475,33 @@ class _Spawner:
 class _Worker:
     pid: int
     conn: multiprocessing.connection.Connection
-    reniced: bool = False
+    long: bool = False  # running a long job: out of the pool, stopped when it is done
     unwatch: object = None  # stops watching ``conn``
 
 
 class Pool:
-    """``size`` worker processes that answer ``JOBS``: each job gets ``budget`` seconds and
-    ``memory`` bytes; a worker that runs past its time (or whose client has gone) is killed and
-    replaced; at most ``size - 1`` jobs may run longer than ``long`` seconds at once, so one
-    worker is left to short ones. Requests wait at most ``budget`` for a free worker (else 503).
-    Workers are forked from a warmed-up process where the system can fork (``fork=None``: where
-    it can), else spawned."""
+    """``size`` worker processes that answer ``JOBS``, each job within ``budget`` seconds and
+    ``memory`` bytes: a worker that runs past its time (or whose client has gone) is killed. A
+    job still running after ``long`` seconds leaves the pool (a fresh worker takes its place at
+    once, and the job's worker runs at a lower priority and stops when it is done); at most
+    ``long_jobs`` of them run at a time, one more is stopped (503). Requests wait at most
+    ``budget`` for a free worker (else 503). Workers are forked from a warmed-up process where
+    the system can fork (``fork=None``: where it can), else spawned."""
 
-    def __init__(self, size: int = WORKERS, *, budget: float = BUDGET, long: float = LONG,
-                 memory: int = WORK_MEMORY, fork: bool | None = None):
-        if size < 2:
-            raise ValueError(f"a pool needs at least 2 workers (one is kept for short requests), got {size}")
+    def __init__(self, size: int = WORKERS, *, long_jobs: int = LONG_JOBS, budget: float = BUDGET,
+                 long: float = LONG, memory: int = WORK_MEMORY, fork: bool | None = None):
+        if size < 1 or long_jobs < 0:
+            raise ValueError(f"a pool needs a worker or more and 0 or more long jobs, got {size} and {long_jobs}")
         if not 0 < long < budget:
             raise ValueError(f"long ({long}) must be between 0 and the budget ({budget})")
-        self.size, self.budget, self.long, self.memory = size, budget, long, memory
+        self.size, self.long_jobs, self.budget, self.long, self.memory = size, long_jobs, budget, long, memory
         self._fork = hasattr(os, "fork") and hasattr(socket, "send_fds") if fork is None else fork
         self._maker: _Zygote | _Spawner | None = None
         self._workers: set[_Worker] = set()  # started, ready or not
         self._idle: list[_Worker] = []
         self._waiting: collections.deque = collections.deque()
         self._long = 0
+        self._starting = 0  # workers on their way (not yet in _workers)
         self._failures = 0
         self._broken: str | None = None
         self._closed = False
@@ -506,7 +516,7 @@ class Pool:
         with self._lock:
             if self._maker is None:
                 self._maker = _Zygote(self.memory) if self._fork else _Spawner(self.memory)
-        while len(self._workers) < self.size:
+        while self._ready_or_starting() < self.size:
             self._workers.add(self._spawn())
 
     def close(self) -> None:
@@ -523,14 +533,18 @@ class Pool:
         """The process ids of the workers (and of the process they are forked from)."""
         return [*(self._maker.pids() if self._maker else []), *(w.pid for w in self._workers)]
 
+    def _ready_or_starting(self) -> int:
+        return sum(not w.long for w in self._workers) + self._starting
+
     def _spawn(self) -> _Worker:
         pid, conn = self._maker.start()
         return _Worker(pid, conn)
 
     def _replace(self) -> None:
         """Start a worker in the background to take a lost one's place."""
-        if self._closed or self._broken or len(self._workers) >= self.size:
+        if self._closed or self._broken or self._ready_or_starting() >= self.size:
             return
+        self._starting += 1
 
         async def start():
             try:
@@ -538,6 +552,8 @@ class Pool:
             except OSError as error:
                 self._fail(f"the explorer cannot start a worker process: {error}")
                 return
+            finally:
+                self._starting -= 1
             if self._closed:
                 worker.conn.close()
                 return
@@ -621,8 +637,8 @@ class Pool:
 
     def _release(self, worker: _Worker) -> None:
         """A worker is free: to the request waiting longest, else idle."""
-        if worker.reniced:  # it ran a long job at a low priority: a fresh one replaces it
-            self._kill(worker)
+        if worker.long:  # replaced already
+            self._drop(worker)
             return
         while self._waiting:
             waiter = self._waiting.popleft()
@@ -682,12 +698,13 @@ class Pool:
             worker.conn.send((job, data))
             await asyncio.wait([answered, gone], timeout=self.long, return_when=asyncio.FIRST_COMPLETED)
             if not answered.done() and not gone.done():
-                if self._long >= self.size - 1:
+                if self._long >= self.long_jobs:
                     raise BadRequest(503, f"the explorer is busy with {self._long} other long requests; "
                                           "try again when they are done")
-                long = True
+                long = worker.long = True
                 self._long += 1
                 self._lower_priority(worker)
+                self._replace()
                 await asyncio.wait([answered, gone], timeout=self.budget - self.long,
                                    return_when=asyncio.FIRST_COMPLETED)
             if answered.done():
@@ -711,7 +728,7 @@ class Pool:
     def _lower_priority(self, worker: _Worker) -> None:
         with contextlib.suppress(AttributeError, OSError):
             os.setpriority(os.PRIO_PROCESS, worker.pid, _LONG_NICE)
-            worker.reniced = True
+
 
 
 async def _gone(receive) -> None:
@@ -736,6 +753,8 @@ def _endpoint(pool: Pool, job: str):
             data = await _json_body(request)
         except BadRequest as error:
             return _error(error)
+        except ClientDisconnect:
+            return Response(status_code=204)  # nobody reads it
         gone = asyncio.ensure_future(_gone(request.receive))
         try:
             answer = await pool.run(job, data, gone)
@@ -756,7 +775,7 @@ def _kinds() -> list[dict]:
 
 
 async def _kinds_endpoint(request):
-    return JSONResponse({"kinds": _kinds()}, headers=_HEADERS)
+    return JSONResponse({"kinds": await run_in_threadpool(_kinds)}, headers=_HEADERS)  # computed once
 
 
 async def _page(request):
@@ -850,7 +869,7 @@ def bind(port: int | None = None) -> socket.socket:
             if port is not None or error.errno != errno.EADDRINUSE:
                 raise
             sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
+        sock.listen(1024)
     except OSError:
         sock.close()
         raise
@@ -882,6 +901,7 @@ def serve(specs=(), *, port: int | None = None, steps: int | None = None, log: b
     app = create_app(actual)
     try:
         app.pool.start()
+        _kinds()
         server = uvicorn.Server(config(app))
         announce(f"lrdecay explorer: {url}  (Ctrl+C stops it)")
         if open_browser:

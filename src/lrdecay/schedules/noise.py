@@ -45,6 +45,9 @@ _MASK32 = 0xFFFFFFFF
 #: candidates a traced backend draws at most: 224 words, 4 per pair, within the generator's
 #: first 227 words (those need only the seeded state)
 _MAX_CANDIDATES = 112
+#: the least ``noise_pct / noise_std`` of normal noise: one draw in 100 lands inside ``noise_pct``
+#: (timm draws until one does; a smaller ratio means thousands of draws a step, or forever)
+MIN_NOISE_RATIO = 0.0125
 
 
 def _check_range_t(value):
@@ -92,6 +95,12 @@ class TimmNoise(Schedule):
             pct = check_number("noise_pct", self.noise_pct)
             if not pct > 0:  # timm would draw forever
                 raise ValueError(f"noise_pct must be > 0 for normal noise, got {pct!r}")
+            if pct < MIN_NOISE_RATIO * self.noise_std:
+                raise ValueError(
+                    f"noise_pct must be >= {MIN_NOISE_RATIO} * noise_std for normal noise (timm draws until "
+                    f"|noise| < noise_pct: about 100 draws a step at that ratio, more below it), got "
+                    f"noise_pct={pct!r} and noise_std={self.noise_std!r}"
+                )
         else:
             check_nonnegative("noise_pct", self.noise_pct)
         check_int("noise_seed", self.noise_seed)
