@@ -27,6 +27,7 @@ import collections
 import contextlib
 import dataclasses
 import errno
+import gc
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -309,11 +310,11 @@ def _limit_memory(extra: int) -> None:
         pass
 
 
-def _work(conn, memory: int, warm: bool = True) -> None:
+def _work(conn, memory: int) -> None:
     """A worker process: answer ``(job, data)`` from ``conn`` with ``_answer``'s triple until
     ``conn`` closes (or an answer says to stop)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which stops its workers
-    for job, data in _WARM_UP if warm else ():
+    for job, data in _WARM_UP:  # before the first request: imports, and pages a fork must copy
         _answer(job, data)
     _limit_memory(memory)
     conn.send_bytes(b"ready")
@@ -336,6 +337,7 @@ def _zygote(fd: int, memory: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for job, data in _WARM_UP:
         _answer(job, data)
+    gc.freeze()  # the collector of a worker leaves these objects (and their shared pages) alone
     control = socket.socket(fileno=fd)
     control.sendall(b"R")
     children = set()
@@ -353,7 +355,7 @@ def _zygote(fd: int, memory: int) -> None:
                 control.close()
                 code = 0
                 try:
-                    _work(multiprocessing.connection.Connection(fds[0]), memory, warm=False)
+                    _work(multiprocessing.connection.Connection(fds[0]), memory)  # warm: pages copied now
                 except BaseException:  # noqa: BLE001 - a worker's last words, then its end
                     traceback.print_exc()
                     code = 1

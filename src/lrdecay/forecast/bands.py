@@ -8,7 +8,7 @@ from lrdecay.forecast.law import AnnealingLaw, MultiPowerLaw, _as_steps
 from lrdecay.forecast.runs import Run, lr_array
 
 
-def band(runs, lr, steps, law: str = "multi_power", *, fitted=None, n: int = 40,
+def band(runs, lr, steps, law: str = "multi_power", *, fitted: MultiPowerLaw | AnnealingLaw | None = None, n: int = 40,
          level: float = 0.9, block: int = 16, coarse: int = 32, seed: int = 0,
          objective: str = "huber", delta: float = 1e-3):
     """Lower and upper predicted loss at ``steps`` for the schedule ``lr``, a ``level`` band.
@@ -29,7 +29,8 @@ def band(runs, lr, steps, law: str = "multi_power", *, fitted=None, n: int = 40,
     warm-started refits (each at most 60 evaluations), 5-15 s for n = 40 and the paper's runs.
     """
     runs = _check_runs(runs)
-    kind = {"multi_power": MultiPowerLaw, "annealing": AnnealingLaw}.get(law)
+    kind: type[MultiPowerLaw] | type[AnnealingLaw] | None = {"multi_power": MultiPowerLaw,
+                                                             "annealing": AnnealingLaw}.get(law)
     if kind is None:
         raise ValueError(f"law: must be 'multi_power' or 'annealing', got {law!r}")
     if not 0 < level < 1:

@@ -13,6 +13,7 @@ import json
 import math
 import threading
 from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 from scipy.signal import lfilter
@@ -123,7 +124,8 @@ def pairs_chunks(eta: np.ndarray, steps: np.ndarray):
     step's terms, if more)."""
     ks = np.flatnonzero(eta[1:] != eta[:-1]) + 1
     counts = np.searchsorted(ks, steps, side="right")
-    chunk, size = [], 0
+    chunk: list[int] = []
+    size = 0
     for i, c in enumerate(counts):
         if chunk and size + c > MAX_PAIRS:
             yield chunk, Pairs(eta[: steps[chunk].max() + 1], steps[chunk])
@@ -133,10 +135,11 @@ def pairs_chunks(eta: np.ndarray, steps: np.ndarray):
     yield chunk, Pairs(eta[: steps[chunk].max() + 1], steps[chunk])
 
 
+@dataclass(frozen=True)
 class _Law:
     """Shared interface: parameters, serialisation, prediction."""
 
-    name = ""
+    name: ClassVar[str] = ""
 
     @property
     def params(self) -> dict:
@@ -202,6 +205,9 @@ class _Law:
         Where ``P(t) = 0`` (no training yet) the prediction is ``inf``."""
         steps = _as_steps(steps)
         return self._predict(lr_array(lr, int(steps.max()) + 1), steps)
+
+    def _predict(self, eta: np.ndarray, steps: np.ndarray) -> np.ndarray:  # pragma: no cover - each law's
+        raise NotImplementedError
 
     def _power(self, p):
         with np.errstate(divide="ignore"):

@@ -135,7 +135,7 @@ def optimize(law, total_steps, peak_lr, warmup_steps, min_lr=0.0, knots=40, maxi
     result = minimize(objective, e0, jac=True, method="L-BFGS-B", bounds=[(0.0, 40.0)] * count,
                       options={"maxiter": maxiter, "ftol": 1e-8, "gtol": 1e-8})
     _, values, _ = rates(result.x)
-    body = piecewise_linear([int(s) for s in xk], [float(v) for v in values])
+    body = piecewise_linear(tuple(int(s) for s in xk), tuple(float(v) for v in values))
     return _with_warmup(body, warmup_steps)
 
 

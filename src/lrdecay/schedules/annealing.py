@@ -66,6 +66,14 @@ def geometric_cycle(t, first, mul, xp):
     return i, first * xp.ipow(mul, i), t - start(i)
 
 
+def _anneal(high, low, done, length, xp):
+    """``low + (high - low) * (1 + cos(pi * done / length)) / 2`` written as the mix ``high * c +
+    low * (1 - c)`` of the two sides of :meth:`~lrdecay.core.backends.Backend.half_cosine`: no
+    cancellation when ``low`` is far above ``high`` (the last bits of ``cos``, which NumPy's
+    vector kernels and ``math`` round differently, stay in the last bits of the value)."""
+    return high * xp.half_cosine(done, length) + low * xp.half_cosine(done, length, rising=True)
+
+
 def cycle_end(first, mul, cycles: int):
     """Where cycle number ``cycles`` starts (the end of the first ``cycles`` cycles); None
     when that is beyond float range."""
@@ -97,7 +105,7 @@ class CosineAnnealing(Schedule):
         check_number("eta_min", self.eta_min)
 
     def _eval(self, t, xp):
-        return self.eta_min + (self.learning_rate - self.eta_min) * xp.half_cosine(t, self.t_max)
+        return _anneal(self.learning_rate, self.eta_min, t, self.t_max, xp)
 
 
 @register
@@ -126,7 +134,7 @@ class CosineAnnealingWarmRestarts(Schedule):
 
     def _eval(self, t, xp):
         _, length, offset = geometric_cycle(t, self.t_0, self.t_mult, xp)
-        return self.eta_min + (self.learning_rate - self.eta_min) * xp.half_cosine(offset, length)
+        return _anneal(self.learning_rate, self.eta_min, offset, length, xp)
 
 
 @register
@@ -409,7 +417,7 @@ class TimmCosine(_TimmCycles, Schedule):
     def _curve(self, offset, length, lr_max, xp):
         if self.k_decay != 1:  # timm: t_curr**k / t_i**k
             offset, length = xp.pow(offset, float(self.k_decay)), xp.pow(length, float(self.k_decay))
-        return self.lr_min + (lr_max - self.lr_min) * xp.half_cosine(offset, length)
+        return _anneal(lr_max, self.lr_min, offset, length, xp)
 
 
 @register
@@ -446,9 +454,13 @@ class TanhDecay(_TimmCycles, Schedule):
 
     def _curve(self, offset, length, lr_max, xp):
         r = offset / length
-        return self.lr_min + 0.5 * (lr_max - self.lr_min) * (
-            1.0 - xp.tanh(self.lb * (1.0 - r) + self.ub * r)
-        )
+        z = self.lb * (1.0 - r) + self.ub * r
+        # (1 - tanh(z)) / 2 = 1 / (1 + exp(2 z)) and (1 + tanh(z)) / 2 = 1 / (1 + exp(-2 z)), each
+        # from e = exp(-2 |z|) <= 1: no 1 - tanh(z) cancelling for z > 0, no overflow
+        e = xp.exp(-2.0 * xp.abs(z))
+        small, large = e / (1.0 + e), 1.0 / (1.0 + e)
+        positive = z >= 0.0
+        return lr_max * xp.where(positive, small, large) + self.lr_min * xp.where(positive, large, small)
 
     def _warmup_target(self) -> float:
         if self.warmup_prefix:
@@ -488,8 +500,15 @@ class TimmPoly(_TimmCycles, Schedule):
         check_positive("k_decay", self.k_decay)
 
     def _curve(self, offset, length, lr_max, xp):
-        remaining = 1.0 - xp.pow(offset / length, float(self.k_decay))
-        return self.lr_min + (lr_max - self.lr_min) * xp.pow(remaining, float(self.power))
+        # lr_max * w + lr_min * (1 - w) with w = (1 - x**k)**power, x = t_curr / t_i: 1 - x**k and
+        # 1 - w each without cancellation (Backend.one_minus_pow), so lr_min >> lr_max stays exact
+        x = xp.minimum(offset / length, 1.0)
+        rest = xp.maximum(length - offset, 0.0) / length  # 1 - x
+        k, power = float(self.k_decay), float(self.power)
+        x_k = xp.pow(x, k)
+        remaining = xp.one_minus_pow(x, rest, k)  # 1 - x**k
+        weight = xp.pow(remaining, power)
+        return lr_max * weight + self.lr_min * xp.one_minus_pow(remaining, x_k, power)
 
 
 cosine_annealing = CosineAnnealing

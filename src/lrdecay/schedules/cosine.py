@@ -34,6 +34,14 @@ __all__ = [
 ]
 
 
+def _floored(alpha, done, length, xp):
+    """TensorFlow's ``(1 - alpha) * c + alpha`` (``c`` the cosine anneal over ``length``); on float64
+    backends the mix ``c + alpha * (1 - c)``, which does not cancel for an ``alpha`` above 1."""
+    if xp.tensorflow_order:
+        return (1 - alpha) * xp.half_cosine(done, length) + alpha
+    return xp.half_cosine(done, length) + alpha * xp.half_cosine(done, length, rising=True)
+
+
 @register
 @dataclass(frozen=True, repr=False)
 class CosineDecay(Schedule):
@@ -56,8 +64,8 @@ class CosineDecay(Schedule):
         check_number("alpha", self.alpha)
 
     def _eval(self, t, xp):
-        cosine = xp.half_cosine(xp.minimum(t, self.decay_steps), self.decay_steps)
-        return self.learning_rate * ((1 - self.alpha) * cosine + self.alpha)
+        done = xp.minimum(t, self.decay_steps)
+        return self.learning_rate * _floored(self.alpha, done, self.decay_steps, xp)
 
     @property
     def duration(self):
@@ -295,8 +303,7 @@ class CosineDecayWarmup(Schedule):
         w = self.warmup_steps
         t = xp.minimum(t, self.decay_steps + w)
         ramp = (self.warmup_target - self.learning_rate) * (t / max(w, 1)) + self.learning_rate
-        cosine = xp.half_cosine(xp.maximum(t - w, 0.0), self.decay_steps)
-        decayed = self.warmup_target * ((1 - self.alpha) * cosine + self.alpha)
+        decayed = self.warmup_target * _floored(self.alpha, xp.maximum(t - w, 0.0), self.decay_steps, xp)
         return xp.where(t < w, ramp, decayed)
 
     @property

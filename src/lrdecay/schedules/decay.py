@@ -99,7 +99,16 @@ class NaturalExpDecay(_StepDecay):
         check_nonnegative("decay_rate", self.decay_rate)
 
     def _eval(self, t, xp):
-        return self.learning_rate * self._decayed(xp.exp(-xp.const(self.decay_rate, t)), t, xp)
+        if xp.tensorflow_order:  # TensorFlow: the rate exp(-decay_rate), rounded, to the power p
+            return self.learning_rate * self._decayed(xp.exp(-xp.const(self.decay_rate, t)), t, xp)
+        if not self.decay_rate:
+            return self.learning_rate
+        # float64: exp(-decay_rate * p), not the rounded exp(-decay_rate) to the power p, whose
+        # one rounding error grows p-fold (a staircase at step 2**40 keeps no digit of it)
+        p = t / self.decay_steps
+        if self.staircase:
+            p = xp.floor(p)
+        return self.learning_rate * xp.exp(-self.decay_rate * p)
 
 
 @register

@@ -482,7 +482,8 @@ class ScheduleLR(LRScheduler):
 
     def _check_horizon(self, t, values):
         """Warn once when the clock is past the end a schedule was planned for and its value
-        climbs back above its end value; else look again after twice the distance to the end."""
+        climbs back above its end value; else look again an eighth of the distance to the end
+        later (every step at first: a staircase may hold the end value for a while)."""
         upcoming = []
         for k, end in self._ends:
             if t <= end:
@@ -493,12 +494,12 @@ class ScheduleLR(LRScheduler):
                 self._horizon_warned, self._ends, self._horizon = True, [], math.inf
                 warnings.warn(
                     f"ScheduleLR: {schedule!r} was planned to end at step {end} and climbs back after it "
-                    f"({final!r} at step {end}, {values[k]!r} at step {t}): is its length counted in other units "
-                    f"than the clock ({self.clock!r})? (epochs given where steps are counted, a dataset without a "
-                    "length, gradient accumulation.) Give the real length, or hold the end value with "
-                    "join([schedule, constant(end_value)], [end])", stacklevel=3)
+                    f"({final!r} at step {end}, {values[k]!r} at step {t}). Is its length in other units than "
+                    f"the clock ({self.clock!r}): epochs given as steps, a dataset without a length, gradient "
+                    "accumulation? Give the real length, or hold the end value: join([schedule, "
+                    "constant(end_value)], [end])", stacklevel=4)
                 return
-            upcoming.append(2 * t - end)
+            upcoming.append(t + (t - end) // 8)
         self._horizon = min(upcoming, default=math.inf)
 
     @property
