@@ -40,9 +40,10 @@ def main() -> None:
         driver.get(f"{base}/?{query}")
         WebDriverWait(driver, 30).until(
             lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "ready")
-        overlay = driver.find_element(By.CSS_SELECTOR, "#chart rect.overlay")
-        ActionChains(driver).move_to_element_with_offset(overlay, int(0.22 * overlay.rect["width"]), 0).perform()
-        WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "tip").is_displayed())
+        overlay = driver.find_element(By.CSS_SELECTOR, "#chart .u-over")  # uPlot's cursor layer
+        ActionChains(driver).move_to_element_with_offset(overlay, int(-0.28 * overlay.rect["width"]), 0).perform()
+        WebDriverWait(driver, 10).until(  # the legend reads the values under the mouse
+            lambda d: d.find_element(By.CSS_SELECTOR, "#chart .uplot").get_attribute("data-step"))
         out.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(out))
     print(f"wrote {out}")
