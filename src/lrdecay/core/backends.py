@@ -24,6 +24,8 @@ import bisect
 import math
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any, cast
 
 __all__ = ["Backend", "MathBackend", "NumpyBackend", "get_backend"]
 
@@ -38,6 +40,12 @@ class Backend:
     name = "abstract"
     framework: str | None = None
     pi = math.pi
+    # the math functions each backend binds (its framework's): declared for type checkers
+    floor: Callable[[Any], Any]
+    sqrt: Callable[[Any], Any]
+    log: Callable[[Any], Any]
+    cos: Callable[[Any], Any]
+    pow: Callable[[Any, Any], Any]
 
     def is_step(self, step) -> bool:  # pragma: no cover - overridden
         return False
@@ -656,7 +664,7 @@ def get_backend(step) -> Backend:
     backend = _type_to_backend.get(type(step))
     if backend is not None:
         return backend
-    candidates = [MATH]
+    candidates: list[Backend] = [MATH]
     for cls in _BACKEND_CLASSES:
         if cls.framework in sys.modules:
             if cls.framework not in _loaded:
@@ -678,4 +686,4 @@ def numpy_backend() -> NumpyBackend:
         import numpy  # noqa: F401
 
         _loaded["numpy"] = NumpyBackend()
-    return _loaded["numpy"]
+    return cast(NumpyBackend, _loaded["numpy"])

@@ -11,6 +11,7 @@ import math
 import numbers
 import sys
 from collections.abc import Iterable
+from typing import cast
 
 __all__ = [
     "plain_value",
@@ -139,7 +140,7 @@ def check_int(name: str, value, minimum: int | None = None) -> int:
     if not isinstance(value, numbers.Integral):
         if not (math.isfinite(value) and float(value).is_integer()):
             raise ValueError(f"{name} must be a whole number, got {value!r}")
-    value = int(value)
+    value = int(cast(float, value))  # a numbers.Real: an int, or a float with no fraction
     _check_int_fits(name, value)
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
