@@ -3,8 +3,9 @@
 Sections: TensorFlow's decay functions drawn as the blog posts on learning-rate decay
 (退化学习率) that the demo reproduces draw them, those posts' toy training ``loss = (w + 1)^2``
 and their moving average of weights, a training comparison of seven schedules on scikit-learn's
-bundled digits, the learning-rate range test on the same network, and a gallery of every
-schedule kind. Needs the ``demo`` extra (matplotlib, scikit-learn, rich).
+bundled digits, the learning-rate range test on the same network, the multi-power law of Luo et al.
+(arXiv:2503.12811) fitted on pilot trainings of that network and checked against trainings of the
+schedules it plans, and a gallery of every schedule kind. Needs the ``demo`` extra (matplotlib, scikit-learn, rich).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from lrdecay.core.schedule import registry
 from lrdecay.core.spec import SpecError, parse
-from lrdecay.report import digits, finder_demo, html
+from lrdecay.report import digits, finder_demo, forecast_demo, html
 from lrdecay.report.ema_demo import (
     DECAY,
     SHADOWS,
@@ -290,6 +291,7 @@ def build(out="lrdecay-report", quick: bool = False, progress: bool = True, summ
         ("moving average", _ema, 1),
         ("digits training", _digits, len(digits.comparison_specs(1000))),
         ("range test", finder_demo.section, 1),
+        ("loss forecast", forecast_demo.section, forecast_demo.PIECES),
         ("gallery", _gallery, len(registry())),
     ]
     console = Console(stderr=True, highlight=False)

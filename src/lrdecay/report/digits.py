@@ -19,7 +19,8 @@ from lrdecay.core.schedule import Schedule
 from lrdecay.core.spec import parse
 from lrdecay.training.plateau import Plateau
 
-__all__ = ["Data", "Run", "load_data", "comparison_specs", "train", "sgd_stepper", "PEAK_LR"]
+__all__ = ["Data", "Run", "load_data", "comparison_specs", "train", "sgd_stepper", "loss_curve", "label_targets",
+           "noise_floor", "PEAK_LR"]
 
 PEAK_LR = 0.2
 HIDDEN = 64
@@ -167,3 +168,60 @@ def train(name: str, spec: str, data: Data, epochs: int, seed: int = SEED,
             plateau.update(run.val_loss[-1])
     run.reductions = plateau.num_reductions if plateau is not None else 0
     return run
+
+
+def label_targets(y: np.ndarray, label_noise: float) -> np.ndarray:
+    """Each image's label distribution when, with probability ``label_noise``, its label is replaced
+    by one of the nine others at random: ``1 - label_noise`` on the true digit, ``label_noise / 9``
+    on each other (one row per image)."""
+    if not 0.0 <= label_noise < 0.9:
+        raise ValueError(f"label_noise must be in [0, 0.9) (the true digit stays the likeliest), got {label_noise!r}")
+    targets = np.full((len(y), 10), label_noise / 9.0)
+    targets[np.arange(len(y)), y] = 1.0 - label_noise
+    return targets
+
+
+def noise_floor(label_noise: float) -> float:
+    """The lowest expected loss with noisy labels: the entropy of :func:`label_targets`' rows (nats)."""
+    p = label_targets(np.zeros(1, dtype=np.int64), label_noise)[0]
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum()) + 0.0  # 0.0, not -0.0, without noise
+
+
+def loss_curve(data: Data, lrs, steps, seed: int = SEED, label_noise: float = 0.0) -> np.ndarray:
+    """Train a fresh network (the initial weights and minibatch order of :func:`train` with ``seed``)
+    with the rate ``lrs[t]`` at update ``t``, and return its expected training loss right after each
+    update ``t`` in ``steps`` (increasing; training stops after the last one).
+
+    With ``label_noise``, each label drawn into a minibatch is replaced with that probability by one
+    of the nine other digits at random, drawn afresh each time (from ``seed``): no network can
+    memorise such labels, and the minibatch gradient stays noisy at the optimum. The expected loss
+    is the cross-entropy over every training image against :func:`label_targets` (the plain
+    training loss when ``label_noise`` is 0): what the minibatch losses average to, without their
+    sampling noise. Its minimum is :func:`noise_floor`."""
+    lrs = np.asarray(lrs, dtype=np.float64)
+    steps = np.asarray(steps)
+    if (steps.ndim != 1 or steps.size == 0 or steps.dtype.kind not in "iu" or steps[0] < 0
+            or np.any(np.diff(steps) <= 0)):
+        raise ValueError("steps must be a non-empty increasing 1-D array of update numbers >= 0")
+    if lrs.ndim != 1 or lrs.size <= steps[-1]:
+        raise ValueError(f"lrs must give a rate for every update up to {steps[-1]}, got shape {lrs.shape}")
+    x, y = data.x_train, data.y_train
+    targets = label_targets(y, label_noise)
+    params = _init(np.random.default_rng([seed, 0]), x.shape[1], 10)
+    batches = _minibatches(len(x), np.random.default_rng([seed, 1]))
+    draws = np.random.default_rng([seed, 2])
+    logged = np.zeros(steps[-1] + 1, dtype=bool)
+    logged[steps] = True
+    out = []
+    for t in range(steps[-1] + 1):
+        batch = next(batches)
+        labels = y[batch]
+        if label_noise:
+            flip = draws.random(batch.size) < label_noise
+            labels = np.where(flip, (labels + draws.integers(1, 10, batch.size)) % 10, labels)
+        _sgd_step(params, x[batch], labels, float(lrs[t]))
+        if logged[t]:
+            p = _forward(params, x)[1]
+            out.append(float(-(targets * np.log(np.maximum(p, 1e-300))).sum(axis=1).mean()))
+    return np.array(out)
