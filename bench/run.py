@@ -357,8 +357,8 @@ def bench_torch_import(repeats):
             if name != "import torch":
                 extra.append(float(total) - float(torch_only))
                 dynamo.add(loaded)
-    rows = [[name, stats(values, 1e3)[1]] for name, values in times.items()]
-    rows.append(["lrdecay.torch over torch (same interpreter)", stats(extra, 1e3)[1]])
+    rows = [[name, stats(values, 1e3, digits=4)[1]] for name, values in times.items()]
+    rows.append(["import lrdecay.torch, after import torch (same interpreter)", stats(extra, 1e3)[1]])
     table(f"import lrdecay.torch over import torch, fresh interpreters, ms: median (min-max) of {repeats} "
           f"(torch._dynamo imported by lrdecay.torch: {', '.join(sorted(dynamo))})", ["statement", "time"], rows)
 

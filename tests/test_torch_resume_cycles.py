@@ -185,6 +185,17 @@ def test_a_different_momentum_curve_is_refused_and_use_new_keeps_it():
     assert scheduler.last_epoch == BEFORE and optimizer.param_groups[0]["momentum"] == other(BEFORE)
 
 
+def test_use_new_leaves_the_momentum_alone_and_the_spec_as_it_was():
+    checkpoint = loaded(torch_run(SCHEDULERS["CyclicLR"], OPTIMIZERS["AdamW"])[0])
+    optimizer = OPTIMIZERS["AdamW"](model().parameters())
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler = ScheduleLR(optimizer, lrdecay.from_torch(SCHEDULERS["CyclicLR"](optimizer)), clock="calls")
+    spec, betas = scheduler.spec(), optimizer.param_groups[0]["betas"]
+    scheduler.load_state_dict(checkpoint["scheduler"], on_mismatch="use_new")
+    assert scheduler.spec() == spec and list(scheduler.state_dict()["bases"]) == ["lr"]
+    assert scheduler.last_epoch == BEFORE and optimizer.param_groups[0]["betas"] == betas
+
+
 # -- Adam's momentum is betas[0] ---------------------------------------------------------------
 
 

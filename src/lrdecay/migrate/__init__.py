@@ -2,10 +2,10 @@
 PyTorch, Hugging Face, timm or Keras schedule.
 
 * :func:`from_torch` reads a live ``torch.optim.lr_scheduler`` object (its ``state_dict()`` goes
-  to ``ScheduleLR.load_state_dict``, see :func:`load_torch_state`); :func:`from_hf` takes
-  ``transformers.get_scheduler``'s arguments; :func:`from_timm` a timm scheduler object or
-  ``create_scheduler_v2``'s arguments; :func:`from_keras` a Keras schedule, its ``get_config()``
-  or ``serialize()`` output.
+  to ``ScheduleLR.load_state_dict``, see :func:`read_torch_state`); :func:`from_hf` takes
+  ``transformers.get_scheduler``'s arguments or the scheduler it returns; :func:`from_timm` a
+  timm scheduler object or ``create_scheduler_v2``'s arguments; :func:`from_keras` a Keras
+  schedule, its ``get_config()`` or ``serialize()`` output.
 * Each returns absolute learning rates (a schedule of the rate, not of a factor). A torch or timm
   scheduler whose param groups have different rates gives one schedule per group (a list, which
   :class:`lrdecay.torch.ScheduleLR` takes as it is).

@@ -22,14 +22,16 @@ def same_for_all(schedules: list):
 
 def check_step(field: str, value) -> int:
     """``value`` as a step: an int in ``[0, 2**53]``, else ``ValueError`` naming ``field``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= MAX_STEP:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= int(value) <= MAX_STEP:
         raise ValueError(f"{field} must be an int in [0, 2**53] (float64 steps are exact up to there), got {value!r}")
     return int(value)
 
 
-def same_rate(a: float, b: float) -> bool:
-    """Equal rates up to the rounding of a framework's step-by-step products (relative 1e-6)."""
-    return abs(a - b) <= 1e-6 * max(abs(a), abs(b)) or abs(a - b) <= 1e-300
+def same_rate(a: float, b: float, scale: float = 0.0) -> bool:
+    """Equal rates up to the rounding of a framework's step-by-step products: relative 1e-6, or
+    1e-9 of ``scale`` (the schedule's initial rate) near 0, where a recurrence like torch's
+    CosineAnnealingLR loses relative accuracy."""
+    return abs(a - b) <= max(1e-6 * max(abs(a), abs(b)), 1e-9 * abs(scale), 1e-300)
 
 
 def live_schedules(schedules: list, groups: list, step: int, on_mismatch: str, what: str) -> list:
@@ -43,7 +45,7 @@ def live_schedules(schedules: list, groups: list, step: int, on_mismatch: str, w
     out = list(schedules)
     for i, (schedule, group) in enumerate(zip(schedules, groups)):
         live, expected = float(group["lr"]), schedule(step)
-        if same_rate(live, expected):
+        if same_rate(live, expected, float(group.get("initial_lr", 0.0))):
             continue
         if on_mismatch == "raise" or expected == 0:
             reason = ("; it can't be rescaled: the schedule is 0 there" if on_mismatch == "rescale" else

@@ -202,6 +202,8 @@ def read_torch_state(state: dict, groups: list) -> dict:
     when it has no closed form), ``hyperparams`` (OneCycleLR/CyclicLR's momentum curves, as
     :func:`torch_hyperparams`) and ``last_lr`` (the rates it set last, or None)."""
     name = torch_state_class(state)
+    if name is None:
+        raise ValueError("state_dict is neither a ScheduleLR state nor a torch scheduler's state_dict")
     count = check_step("state_dict['last_epoch']", _state_first(state, "last_epoch"))
     try:
         lr, unsupported = torch_state_schedules(state, groups), None

@@ -51,7 +51,9 @@ class ScheduleLR(LRScheduler):
     ``schedule``: one :class:`~lrdecay.Schedule` for every param group, a list (one per group,
     ``None`` = leave that group alone) or a dict keyed by the groups' ``"name"`` entries.
     ``hyperparams``: ``{"weight_decay": s, "momentum": s, "beta1": s, "beta2": s, ...}``, each
-    value in the same three forms (``beta1``/``beta2`` are the elements of Adam's ``betas``).
+    value in the same three forms (``beta1``/``beta2`` are the elements of Adam's ``betas``;
+    ``momentum`` is ``betas[0]`` where a group has ``betas`` and no ``momentum``, as torch's
+    OneCycleLR cycles it).
     ``mode="absolute"``: the group value is the schedule's value; ``"factor"``: the group's
     initial value times the schedule's value (keeps the ratios between groups).
     ``clock``: ``"updates"`` counts real optimizer updates (an optimizer step hook; an update
@@ -63,6 +65,9 @@ class ScheduleLR(LRScheduler):
     ``torch.compile``'d optimizer step is not recompiled when they change.
     ``plateau``: an :class:`lrdecay.Plateau` whose factor multiplies the learning rate; feed it
     with ``step(metrics=...)`` or ``observe(metric)``.
+    The clock stays within ``2**53`` (float64 steps are exact up to there). A warning, once, when
+    the clock passes the end a schedule was planned for and its value climbs back (a
+    ``cosine_annealing`` past ``t_max``: a length in epochs counted in steps?).
     """
 
     def __init__(self, optimizer, schedule, *, hyperparams=None, mode="absolute", clock="updates",
@@ -290,9 +295,10 @@ class ScheduleLR(LRScheduler):
 
         A torch scheduler's own ``state_dict()`` (StepLR, OneCycleLR, SequentialLR, ...) is
         accepted too: its ``last_epoch`` becomes the clock once this scheduler is checked to give
-        every group the same rates (``on_mismatch`` as above), so a run started with torch's
-        scheduler resumes here (load the optimizer's state first: OneCycleLR keeps its peak
-        there)."""
+        every group the same values as torch's for all it drives (the rates, and the momentum or
+        ``betas[0]`` OneCycleLR/CyclicLR cycle; ``on_mismatch`` as above) and the rates torch set
+        last, so a run started with torch's scheduler resumes here (load the optimizer's state
+        first: OneCycleLR and CyclicLR keep their peaks and momentum bounds there)."""
         _check_choice("on_mismatch", on_mismatch, _ON_MISMATCH)
         if isinstance(state_dict, dict) and "format" not in state_dict:
             from lrdecay.migrate.torch import torch_state_class
@@ -375,22 +381,23 @@ class ScheduleLR(LRScheduler):
         for hyperparam, curves in driven.items():
             for i, (group, theirs) in enumerate(zip(groups, curves or ())):
                 own = "lr" if hyperparam == "lr" else _owner(schedules, hyperparam, group)
-                if own not in schedules:
-                    schedules[own] = [None] * len(groups)
-                    bases[own] = [self._initial_value(g, own) for g in groups]
-                mine = schedules[own][i]
-                base = bases[own][i] if factor else 1.0
+                mine = schedules[own][i] if own in schedules else None
+                base = bases[own][i] if factor and own in bases else 1.0
                 values = None if mine is None else (mine * base if factor else mine)
                 if values is not None and same_values(values, theirs, count):
                     continue
                 if on_mismatch == "raise":
                     raise ValueError(_torch_mismatch(name, hyperparam, own, i, theirs, values, driven))
                 if on_mismatch == "use_saved":
+                    if own not in schedules:  # torch's curve for a value this scheduler left alone
+                        schedules[own] = [None] * len(groups)
+                        bases[own] = [self._initial_value(g, own) for g in groups]
+                        base = bases[own][i] if factor else 1.0
                     schedules[own][i] = theirs / base if factor else theirs
         if on_mismatch != "use_new" and plan["last_lr"] is not None:
             for i, (mine, rate) in enumerate(zip(schedules["lr"], plan["last_lr"])):
                 value = None if mine is None else mine(count) * (bases["lr"][i] if factor else 1.0)
-                if value is not None and not same_rate(value, rate):
+                if value is not None and not same_rate(value, rate, plan["bases"][i]):
                     raise ValueError(f"the torch {name} state set param group {i}'s lr to {rate!r} at step {count}, "
                                      f"the schedule gives {value!r} there (the lr was changed by hand during the "
                                      "run, or its initial_lr differs from its lr): resuming would make the rate "
