@@ -349,12 +349,13 @@ def test_simulate_reaches_torch_eps(tmp_path, eps):
     assert (float(rows[-1]["lr"]) > 1e-9) == (eps == "1e-8")  # eps stopped it, or it went on
 
 
-COMMANDS = ("list", "show", "plot", "check", "simulate", "demo", "find", "explore")
+COMMANDS = ("list", "show", "plot", "check", "simulate", "demo", "find", "explore", "forecast fit",
+            "forecast predict", "forecast plan")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_is_plain_and_every_option_explained(command):
-    text = ok(command, "--help").stdout
+    text = ok(*command.split(), "--help").stdout
     # no Python type names, no {required} braces, no Sphinx or Markdown markup
     for markup in ("<", ">", "{", "}", "list[", ":func:", ":class:", "``", "`"):
         assert markup not in text, (markup, text)

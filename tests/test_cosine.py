@@ -142,6 +142,96 @@ def test_restart_step_has_the_peak_every_time():
                 assert schedule(int(start)) == pytest.approx(0.9 * 0.5 ** (i + 1) + 0.1, rel=1e-12)
 
 
+# -- every m_mul and t_mul Keras accepts where the values stay finite (issue 17) ---------------------
+
+GROWING_PARAMS = [
+    # learning_rate, first_decay_steps, t_mul, m_mul, alpha: peaks that grow or alternate in sign
+    (0.1, 10, 2.0, 4.0, 0.0),
+    (0.1, 7, 1.5, -0.5, 0.1),
+    (0.5, 3, 3.0, 2.0, 0.2),
+    (0.1, 10, 1.0, -1.0, 0.05),
+]
+
+
+@pytest.mark.parametrize("params", GROWING_PARAMS, ids=str)
+def test_growing_and_alternating_peaks_match_tensorflow(params):
+    lr, ds, t_mul, m_mul, alpha = params
+    schedule = cosine_decay_restarts(*params)  # refused before: m_mul had to be in [0, 1]
+    make = lambda g: V1.cosine_decay_restarts(lr, g, ds, t_mul, m_mul, alpha)  # noqa: E731
+    exact = _exact_restarts(*params)
+    steps = parity_steps(_restart_starts(ds, t_mul, limit=2**20))
+    steps = steps[steps <= 2**20]  # float32 places every step of these cycles
+
+    def peak(t):  # the largest term at step t: its cycle's peak
+        cycle = mpmath.floor(t / ds) if t_mul == 1 else mpmath.floor(mpmath.log(1 + t / ds * (t_mul - 1), t_mul)) + 1
+        return lr * (abs(1 - alpha) * abs(m_mul) ** cycle + abs(alpha))
+
+    def tensorflow_misplaces_restart(step, ours, theirs):
+        assert theirs == pytest.approx(lr * alpha, rel=1e-6, abs=1e-7 * lr)  # the previous cycle's end
+        with mpmath.workdps(30):
+            assert ours == pytest.approx(float(exact(mpmath.mpf(step))), rel=1e-5)  # the restart's peak
+
+    excused = assert_bit_identical(schedule, make, steps, exception=tensorflow_misplaces_restart)
+    assert len(excused) <= 4
+    assert assert_float64_exact(schedule, exact, steps, scale=peak) > 10
+    assert all(math.isfinite(schedule(2**k)) for k in range(64))
+
+
+def test_a_t_mul_that_float32_rounds_to_1_is_1_on_float32_steps():
+    """Keras casts t_mul to float32 and compares it with 1: 1 + 1e-9 restarts every
+    first_decay_steps there. Float64 steps keep the cycles that lengthen by 1e-9 each time."""
+    schedule = cosine_decay_restarts(0.1, 10, t_mul=1 + 1e-9)  # refused before: t_mul < 1 + 2**-20
+    periodic = cosine_decay_restarts(0.1, 10, t_mul=1.0)
+    steps = np.array([0, 1, 9, 10, 11, 25, 10**4, 10**6 + 3], dtype=np.int64)
+    ours = schedule(tf.constant(steps)).numpy()
+    np.testing.assert_array_equal(ours, periodic(tf.constant(steps)).numpy())
+    np.testing.assert_array_equal(ours, V1.cosine_decay_restarts(0.1, tf.constant(steps), 10, 1 + 1e-9)())
+    torch = pytest.importorskip("torch")
+    steps32 = torch.tensor(steps, dtype=torch.float32)
+    np.testing.assert_array_equal(schedule(steps32).numpy(), periodic(steps32).numpy())
+    # float64: the geometric cycles (their restarts drift from the periodic ones). TensorFlow's cycle
+    # starts (1 - t_mul**i) / (1 - t_mul) cancel for a t_mul this near 1: 1e-8 steps off at step 25,
+    # 1e-7 of the peak at step 2**40
+    exact = _exact_restarts(0.1, 10, 1 + 1e-9, 1.0, 0.0)
+    with mpmath.workdps(50):
+        for step in (0, 25, 10**4, 10**6 + 3, 2**40):
+            assert schedule(step) == pytest.approx(float(exact(mpmath.mpf(step))), rel=1e-9, abs=1e-7)
+    assert schedule(10**6 + 3) != pytest.approx(periodic(10**6 + 3), rel=1e-3)
+
+
+def test_refuses_exactly_the_m_mul_whose_peaks_overflow():
+    # t_mul == 1: a cycle every first_decay_steps, so any |m_mul| > 1 overflows long before 2**63
+    for m_mul in (1.0000001, 4.0, -1.5):
+        with pytest.raises(ValueError, match=r"m_mul must keep every peak finite up to step 2\*\*63"):
+            cosine_decay_restarts(0.1, 10, t_mul=1.0, m_mul=m_mul)
+    for m_mul in (1.0, -1.0, 0.0, -0.99):
+        assert math.isfinite(cosine_decay_restarts(0.1, 10, t_mul=1.0, m_mul=m_mul)(2**63))
+    # t_mul > 1: about log(2**63 / first_decay_steps, t_mul) cycles; m_mul=100 peaks near 1e116
+    assert cosine_decay_restarts(0.1, 10, m_mul=100.0)(2**63) == pytest.approx(3.4549150281e116, rel=1e-9)
+
+    # Where the probe steps (powers of 2 and 10) all fall near the end of a cycle, the overflowing
+    # peak lies between them: at the restart of cycle 61, step 2.000001 * (2**61 - 1).
+    lr, first = 1e308 / 2**58, 2.000001
+    with pytest.raises(ValueError, match=r"m_mul must keep .* cycle i = 60 .* first_decay_steps=2.000001"):
+        cosine_decay_restarts(lr, first, t_mul=2.0, m_mul=2.0)
+    sixteenth = cosine_decay_restarts(lr / 16, first, t_mul=2.0, m_mul=2.0)  # accepted: peaks 16 times lower
+    restart = first * (2**61 - 1)
+    assert sixteenth(restart) == pytest.approx(lr / 16 * 2**61, rel=1e-12)
+    assert math.isinf(16 * sixteenth(restart))  # the refused one is inf there ...
+    probes = [2**k + d for k in range(1, 64) for d in (-1, 0, 1)] + [10**k for k in range(1, 19)]
+    assert all(math.isfinite(16 * sixteenth(step)) for step in probes)  # ... and finite at every probe
+
+
+def test_t_mul_below_1_is_refused_where_the_cycles_end_by_step_2_63():
+    with pytest.raises(ValueError, match=r"t_mul must be >= 1, got 0.5: .* end at step .* = 20,"):
+        cosine_decay_restarts(0.1, 10, t_mul=0.5)
+    # 1 - 2**-53: the cycles would end at step 2048 * 2**53 = 2**64, past every step
+    schedule = cosine_decay_restarts(0.1, 2048, t_mul=1 - 2**-53)
+    assert all(math.isfinite(schedule(2**k)) for k in range(64))
+    with pytest.raises(ValueError, match="t_mul must be >= 1"):
+        cosine_decay_restarts(0.1, 1024, t_mul=1 - 2**-53)  # ... and at step 2**63 here
+
+
 # -- linear_cosine_decay and noisy_linear_cosine_decay ------------------------------------------
 
 LINEAR_COSINE_PARAMS = [

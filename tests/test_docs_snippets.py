@@ -18,6 +18,7 @@ FRAGMENT = re.compile(r"^```python fragment\n(.*?)^```", re.S | re.M)
 RUN_BY = {
     "README.md": ("test_readme.py", '"README.md"'),
     "docs/finder.md": ("test_finder_guide.py", '"finder.md"'),
+    "docs/forecast.md": ("forecast/test_docs_page.py", '"forecast.md"'),
     "docs/internals.md": ("test_fast_paths.py", '"internals.md"'),
     "docs/guide/jax.md": ("test_optax_adapter.py", 'run_guide("jax")'),
     "docs/guide/keras.md": ("test_keras_adapter.py", 'run_guide("keras")'),

@@ -1,14 +1,19 @@
 """The explorer's server over plain HTTP: values are the library's, bad specs give the parser's
-message with its position, other origins are refused, and the work per request is bounded."""
+message with its position, other origins are refused, and the work per request is bounded (the
+server under hostile load: ``test_explore_load.py``; its worker processes: ``test_explore_pool.py``)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import re
+import select
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -166,6 +171,39 @@ def test_requests_from_other_origins_are_refused(base, headers, api_status, page
     assert status == page_status
     if status == 200:
         assert headers_back["x-frame-options"] == "DENY"
+
+
+@pytest.mark.parametrize("name, values", [
+    ("Origin", ["http://evil.example", "{base}"]),  # only the last was checked
+    ("Origin", ["{base}", "http://evil.example"]),
+    ("Origin", ["{base}", "{base}"]),
+    ("Host", ["evil.example", "{host}"]),
+    ("Sec-Fetch-Site", ["cross-site", "same-origin"]),
+])
+def test_a_header_that_comes_twice_is_refused(base, name, values):
+    host = base.split("//", 1)[1]
+    connection = http.client.HTTPConnection(host, timeout=30)
+    try:
+        connection.putrequest("GET", "/api/kinds", skip_host=name == "Host")
+        for value in values:
+            connection.putheader(name, value.format(base=base, host=host))
+        connection.endheaders()
+        response = connection.getresponse()
+        text = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 400
+    if name == "Host":  # h11 refuses it before the app sees it
+        assert text == "Invalid HTTP request received."
+    else:
+        assert json.loads(text)["error"] == f"a request with more than one {name} header is refused"
+
+
+def test_headers_over_the_limit_are_refused(base):
+    from lrdecay.explore.server import MAX_HEADERS
+
+    status, _, answer = request(base + "/api/kinds", headers={"X-Padding": "x" * MAX_HEADERS})
+    assert status == 431 and f"larger than {MAX_HEADERS} bytes" in answer["error"]
 
 
 def test_own_origin_is_accepted(base):
@@ -359,15 +397,84 @@ def test_the_browser_opens_once_the_server_listens(monkeypatch):
     assert opened == ["http://127.0.0.1:8765/?s=constant%280.1%29"]
 
 
-def test_checks_run_one_at_a_time_and_all_answer(base):
+def test_checks_run_side_by_side_and_all_answer(base):
     from concurrent.futures import ThreadPoolExecutor
 
-    specs = [f"cosine_decay(0.1, decay_steps={n})" for n in (100, 200, 300, 400)]
-    with ThreadPoolExecutor(4) as pool:
+    specs = [f"cosine_decay(0.1, decay_steps={n})" for n in (100, 200, 300, 400, 500, 600)]
+    with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda s: request(base + "/api/check", {"specs": [s], "steps": 150}), specs))
     for spec, (status, _, answer) in zip(specs, answers):
         assert status == 200
         assert answer["results"][0]["warnings"] == summarize(lrdecay.parse(spec), 150)[1]
+
+
+def test_a_heavy_check_does_not_make_ordinary_ones_wait(base):
+    """A check of 8 schedules over 2**53 steps (360 bytes) is stopped at its budget; ordinary
+    checks sent meanwhile are answered at once."""
+    from lrdecay.explore.server import BUDGET
+
+    heavy = {"specs": ["noisy_linear_cosine_decay(0.1, 1000)"] * 8, "steps": 2**53}
+    assert len(json.dumps(heavy)) < 400
+    answers = {}
+
+    def send():
+        started = time.perf_counter()
+        answers["heavy"] = (*request(base + "/api/check", heavy), time.perf_counter() - started)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    time.sleep(0.3)
+    for _ in range(3):
+        started = time.perf_counter()
+        status, _, answer = request(base + "/api/check", {"specs": SPECS[:2], "steps": 5000})
+        assert status == 200 and all(r["ok"] for r in answer["results"])
+        assert time.perf_counter() - started < 0.5
+    thread.join(60)
+    status, _, answer, seconds = answers["heavy"]
+    assert status == 422 and ("s of work" in answer["error"] or "MiB of memory" in answer["error"])
+    assert seconds < BUDGET + 1
+
+
+def test_an_anchor_bomb_is_stopped_at_the_budget(base):
+    """Eight YAML specs whose anchors expand to 4096 nodes each (3.7 KB): 422 within the budget."""
+    from lrdecay.explore.server import BUDGET
+
+    text = "&a0 {kind: constant, value: 0.1}"
+    for i in range(1, 12):
+        text = f"&a{i} {{kind: add, left: {text}, right: *a{i - 1}}}"
+    bombs = {"specs": [f"kind: add\nleft: {text}\nright: *a11\n"] * 8}
+    assert len(json.dumps(bombs)) < 4000
+    started = time.perf_counter()
+    status, _, answer = request(base + "/api/curve", bombs)
+    assert status == 422 and answer["error"].startswith(f"this request needs more than {BUDGET:g} s of work")
+    assert time.perf_counter() - started < BUDGET + 1
+    status, _, answer = request(base + "/api/curve", {"specs": SPECS})
+    assert status == 200 and all(s["ok"] for s in answer["series"])
+
+
+def test_a_taken_default_port_is_said_on_stderr():
+    from lrdecay.explore.server import DEFAULT_PORT
+
+    with socket.socket() as holder:
+        try:
+            holder.bind(("127.0.0.1", DEFAULT_PORT))
+            holder.listen(1)
+        except OSError:
+            pass  # taken already: the same case
+        process = subprocess.Popen([sys.executable, "-m", "lrdecay", "explore", "--no-browser"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = process.stdout.readline()
+            assert line.startswith("lrdecay explorer: http://127.0.0.1:"), line
+            port = int(line.split()[2].rsplit(":", 1)[1].strip("/"))
+            assert port != DEFAULT_PORT
+            ready, _, _ = select.select([process.stderr], [], [], 10)
+            assert ready, "nothing said on stderr"
+            assert process.stderr.readline() == (f"lrdecay explorer: port {DEFAULT_PORT} is taken, "
+                                                 f"so it listens on port {port}\n")
+        finally:
+            process.terminate()
+            process.wait(20)
 
 
 def test_docs_state_the_real_limits():
@@ -377,3 +484,9 @@ def test_docs_state_the_real_limits():
     assert f"{server.MAX_BODY // 1024} KiB" in text
     assert f"at most {server.MAX_SPECS} schedules on at most {api.MAX_POINTS} steps each" in text
     assert f"default {server.DEFAULT_PORT}" in text
+    assert f"{server.BUDGET:g} s of work" in text and f"{server.WORK_MEMORY >> 20} MiB" in text
+    assert f"{server.WORKERS} worker processes" in text and f"at most {server.LONG_JOBS} long jobs" in text
+    assert f"after {server.LONG:g} s" in text
+    assert f"headers within {server.HEADER_TIMEOUT:g} s" in text and f"body within {server.BODY_TIMEOUT:g} s" in text
+    assert f"{server.MAX_HEADERS // 1024} KiB of headers" in text and f"{server.MAX_CONNECTIONS} connections" in text
+    assert f"{server.MAX_ANSWER >> 20} MiB" in text

@@ -30,8 +30,9 @@ from lrdecay.explore import server  # noqa: E402
 ORDINARY_S = 0.5
 #: The server process and its workers stay under this many MB (resident, summed).
 MEMORY_MB = 300
-#: Seconds the load test runs.
+#: Seconds the load test runs (after BASELINE_S seconds of ordinary requests alone).
 LOAD_S = 20
+BASELINE_S = 4
 #: What a hostile request may take beyond its budget (a wait for a worker, the answer's way back).
 SLACK_S = 1.0
 ORDINARY = [
@@ -76,27 +77,31 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def memory_mb(pids: list[int]) -> tuple[float, float]:
-    """Resident and proportional (shared pages split between their users) MB of ``pids``."""
-    rss = pss = 0
+def memory_mb(pids: list[int], proportional: bool = False) -> float:
+    """Resident MB of ``pids``, summed; ``proportional``: with shared pages split between their
+    users (PSS, slower to read)."""
+    total = 0
     for p in pids:
         try:
-            with open(f"/proc/{p}/status") as file:
-                rss += next(int(line.split()[1]) for line in file if line.startswith("VmRSS:"))
-            with open(f"/proc/{p}/smaps_rollup") as file:
-                pss += next(int(line.split()[1]) for line in file if line.startswith("Pss:"))
-        except (OSError, StopIteration):
+            if proportional:
+                with open(f"/proc/{p}/smaps_rollup") as file:
+                    total += next(int(line.split()[1]) for line in file if line.startswith("Pss:")) * 1024
+            else:
+                with open(f"/proc/{p}/statm") as file:
+                    total += int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, StopIteration, IndexError):
             pass
-    return rss / 1024, pss / 1024
+    return total / 2**20
 
 
-def cpu_s(pid: int) -> float:
-    """CPU seconds used so far by the processes of ``pid``'s tree still running."""
+def cpu_s(pid: int, reaped: bool = False) -> float:
+    """CPU seconds used so far by the processes of ``pid``'s tree still running (``reaped``: and
+    by those that ended)."""
     ticks = 0
     for p in tree(pid):
         try:
             fields = _stat(p)
-            ticks += int(fields[11]) + int(fields[12])
+            ticks += sum(int(f) for f in fields[11:15 if reaped else 13])
         except (OSError, IndexError):
             pass
     return ticks / os.sysconf("SC_CLK_TCK")
@@ -121,6 +126,8 @@ def explorer(tmp_path_factory):
         line = process.stdout.readline()
         assert line.startswith("lrdecay explorer: http://127.0.0.1:"), line + log.read_text()
         port = int(line.split()[2].rsplit(":", 1)[1].strip("/"))
+        status, _, _ = call((process.pid, "127.0.0.1", port), "/api/kinds", timeout=120)  # as the page does
+        assert status == 200
         yield process.pid, "127.0.0.1", port
         processes = tree(process.pid)
         assert len(processes) >= 2 + server.WORKERS  # the server, the process workers fork from, workers
@@ -254,10 +261,11 @@ def test_headers_larger_than_the_limit_are_refused(explorer):
 # -- all of them together ------------------------------------------------------------------------
 
 def test_ordinary_requests_are_answered_under_hostile_load(explorer):
-    """LOAD_S seconds of every hostile class at once, with two clients behaving as the page."""
+    """LOAD_S seconds of every hostile class at once, with two clients behaving as the page
+    (first alone for BASELINE_S seconds, to tell the machine's own delays)."""
     pid, _, port = explorer
     own = f"http://127.0.0.1:{port}"
-    stop = time.monotonic() + LOAD_S
+    stop = time.monotonic() + BASELINE_S
     ordinary: list[tuple[str, int, float]] = []
     hostile: list[tuple[str, int, float, str]] = []
     peak = {"rss": 0.0, "pss": 0.0}
@@ -348,29 +356,44 @@ def test_ordinary_requests_are_answered_under_hostile_load(explorer):
         while time.monotonic() < stop + 0.5:
             if n % 5 == 0:
                 pids = tree(pid)  # reading all of /proc: not at every sample
-            rss, pss = memory_mb(pids)
-            peak["rss"], peak["pss"] = max(peak["rss"], rss), max(peak["pss"], pss)
+            peak["rss"] = max(peak["rss"], memory_mb(pids))
+            if n % 10 == 0:
+                peak["pss"] = max(peak["pss"], memory_mb(pids, proportional=True))
             n += 1
             time.sleep(0.1)
 
+    alone = [threading.Thread(target=guard(page)) for _ in range(2)]
+    for thread in alone:
+        thread.start()
+    for thread in alone:
+        thread.join(BASELINE_S + 30)
+    baseline = sorted(seconds for _, _, seconds in ordinary)
+    ordinary.clear()
+
+    stop = time.monotonic() + LOAD_S
+    cpu_before, load_before, client_before = cpu_s(pid, reaped=True), os.getloadavg()[0], time.process_time()
     threads = [threading.Thread(target=guard(f)) for f in
                (page, page, bombs, heavy_checks, leavers, duplicate_origins, slow_partials, sample)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(LOAD_S + 60)
+    cpu_used, load_after = cpu_s(pid, reaped=True) - cpu_before, os.getloadavg()[0]
+    client_cpu = time.process_time() - client_before
     time.sleep(0.5)
     leftover = idle_cpu(pid)
 
     latencies = sorted(seconds for _, _, seconds in ordinary)
     report = {
+        "load_average": [round(load_before, 1), round(load_after, 1)],
+        "alone_p50_s": round(baseline[len(baseline) // 2], 3), "alone_max_s": round(baseline[-1], 3),
         "ordinary": len(ordinary), "ordinary_max_s": round(latencies[-1], 3),
         "ordinary_p50_s": round(latencies[len(latencies) // 2], 3),
         "ordinary_p99_s": round(latencies[int(len(latencies) * 0.99)], 3),
         "hostile": len(hostile), "hostile_max_s": round(max(s for _, _, s, _ in hostile), 3),
         "hostile_statuses": sorted({(kind, status) for kind, status, _, _ in hostile}),
         "partial_connections": partials["opened"], "peak_rss_mb": round(peak["rss"]), "peak_pss_mb": round(peak["pss"]),
-        "cpu_after_s": round(leftover, 2),
+        "server_cpu_s": round(cpu_used, 1), "client_cpu_s": round(client_cpu, 1), "cpu_after_s": round(leftover, 2),
     }
     print("\nexplorer under load:", json.dumps(report))
     assert not failures, failures[:5]

@@ -57,6 +57,9 @@ def test_base_install_runs_the_command(tmp_path):
     assert demo.returncode == 2 and demo.stderr.strip() == (
         "lrdecay: error: the demo report needs matplotlib and scikit-learn: pip install 'lrdecay[demo]'")
     assert not (tmp_path / "report").exists()
+    forecast = run("forecast", "predict", "law.json", "constant(0.1)", "-n", "10")
+    assert forecast.returncode == 2 and forecast.stderr.strip() == (
+        "lrdecay: error: lrdecay forecast needs scipy: pip install 'lrdecay[forecast]'")
 
     # only the base dependencies, and `import lrdecay` loads none of the command's
     code = ("import importlib.util as u, sys, lrdecay; "

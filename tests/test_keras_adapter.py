@@ -221,3 +221,46 @@ def test_plateau_callback_resets_on_each_fit_like_keras(cooldown):
 def test_plateau_callback_reset_on_fit_must_be_a_bool():
     with pytest.raises(TypeError, match="reset_on_fit must be True or False"):
         PlateauCallback(reset_on_fit="yes")
+
+
+# -- negative steps (issue 17) -----------------------------------------------------------------
+
+S = keras.optimizers.schedules
+ONE_OF_EACH_CLASS = [
+    S.ExponentialDecay(0.1, 20, 0.8),
+    S.InverseTimeDecay(0.1, 10, 0.5, staircase=True),
+    S.PiecewiseConstantDecay([10, 30], [0.1, 0.05, 0.01]),
+    S.PolynomialDecay(0.1, 50, 0.001, power=2.0),
+    S.PolynomialDecay(0.1, 30, 0.001, cycle=True),
+    S.CosineDecay(0.1, 60, alpha=0.1),
+    S.CosineDecay(0.01, 60, alpha=0.05, warmup_target=0.2, warmup_steps=10),
+    S.CosineDecayRestarts(0.1, 10, t_mul=1.5, m_mul=0.8, alpha=0.01),
+    S.CosineDecayRestarts(0.1, 10, t_mul=1.0, m_mul=0.25),
+]
+
+
+def test_every_keras_class_is_tried_at_negative_steps():
+    from lrdecay.migrate.keras import KERAS_CLASSES
+
+    assert {type(s).__name__ for s in ONE_OF_EACH_CLASS} == set(KERAS_CLASSES)
+
+
+@pytest.mark.parametrize("theirs", ONE_OF_EACH_CLASS, ids=lambda s: type(s).__name__)
+def test_negative_step_gives_the_value_at_step_0(theirs):
+    ours = KerasSchedule(lrdecay.from_keras(theirs))
+    first = np.float32(keras.ops.convert_to_numpy(theirs(0)))
+    steps = [-999, -1, -0.5, tf.constant(-5, tf.int64), tf.constant(-2.5), keras.Variable(-3, dtype="int64")]
+    for step in steps:
+        assert ours(step).numpy() == first, step
+    assert tf.function(ours)(tf.constant(-7, tf.int64)).numpy() == first  # traced: no eager check
+    assert ours(tf.constant([-4, 0, 3], tf.int64)).numpy()[0] == first
+    # the lrdecay schedule itself keeps refusing a negative Python step
+    with pytest.raises(ValueError, match="step must be a finite number >= 0"):
+        ours.schedule(-999)
+    # Keras: PiecewiseConstantDecay gives its first value (its own test uses -999); the others
+    # evaluate their formula there (docs/semantics.md): a rate above the first, a mirror, or NaN
+    keras_value = np.float32(keras.ops.convert_to_numpy(theirs(-999)))
+    if isinstance(theirs, S.PiecewiseConstantDecay):
+        assert keras_value == first
+    else:
+        assert keras_value != first

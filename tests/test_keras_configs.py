@@ -96,19 +96,46 @@ def _steps(name, config, drawn):
     return sorted(s for s in steps if 0 <= s < 2**24)
 
 
-def _misplaced_restart(name, config, step, ours, theirs, tolerance):
-    """TensorFlow's logarithm puts ``step``, a restart, at the end of the previous cycle: Keras gives
-    the trough ``alpha * learning_rate``, lrdecay the restart's value."""
-    if name != "CosineDecayRestarts" or config["t_mul"] == 1:
+def _keras_position(config, step, dtype):
+    """Where Keras's CosineDecayRestarts puts ``step`` in its cycle (its own ops, in ``dtype``)."""
+    ops = keras.ops
+    t_mul = ops.cast(config["t_mul"], dtype)
+    fraction = ops.cast(step, dtype) / ops.cast(config["first_decay_steps"], dtype)
+    cycle = ops.floor(ops.log(1.0 - fraction * (1.0 - t_mul)) / ops.log(t_mul))
+    return float((fraction - (1.0 - t_mul**cycle) / (1.0 - t_mul)) / t_mul**cycle)
+
+
+def _misplaced_restart(name, config, step, dtype):
+    """Keras's logarithm (in ``dtype``) puts ``step`` into the previous cycle, at a position >= 1
+    (past its end), where lrdecay moves on to the next cycle (docs/tensorflow.md)."""
+    if name != "CosineDecayRestarts" or np.float32(config["t_mul"]) == 1:
         return False
-    starts = _restart_starts(config, step + 1)
-    near = starts and abs(starts[-1] - step) <= 1e-6 * starts[-1] + 1e-9
-    trough = config["initial_learning_rate"] * config["alpha"]
-    return bool(near) and abs(theirs - trough) <= tolerance and abs(ours - trough) > tolerance
+    return _keras_position(config, step, dtype) >= 1.0
+
+
+def _exact_restarts(config, step):
+    """CosineDecayRestarts at ``step`` from its definition (mpmath), and the peak of that cycle."""
+    with mpmath.workdps(40):
+        lr, first, t_mul, m_mul, alpha = (mpmath.mpf(config[k]) for k in (
+            "initial_learning_rate", "first_decay_steps", "t_mul", "m_mul", "alpha"))
+        if t_mul == 1:
+            cycle = mpmath.floor(step / first)
+            start, length = cycle * first, first
+        else:
+            cycle = mpmath.floor(mpmath.log(1 + step / first * (t_mul - 1)) / mpmath.log(t_mul))
+            while first * (t_mul ** (cycle + 1) - 1) / (t_mul - 1) <= step:
+                cycle += 1
+            while first * (t_mul**cycle - 1) / (t_mul - 1) > step:
+                cycle -= 1
+            start, length = first * (t_mul**cycle - 1) / (t_mul - 1), first * t_mul**cycle
+        peak = lr * (1 - alpha) * m_mul**cycle
+        value = peak * (1 + mpmath.cos(mpmath.pi * (step - start) / length)) / 2 + lr * alpha
+        return float(value), float(abs(peak) + abs(lr * alpha))
 
 
 def _really_overflows(config):
-    """The peak of one of the last two cycles to start by step 2**63 overflows float64 (exact)."""
+    """``m_mul ** i`` or the peak of one of the last two cycles to start by step 2**63 overflows
+    float64 (exact)."""
     with mpmath.workdps(60):
         first, t_mul = mpmath.mpf(config["first_decay_steps"]), mpmath.mpf(config["t_mul"])
         limit = mpmath.mpf(2) ** 63
@@ -121,8 +148,10 @@ def _really_overflows(config):
             while first * (t_mul**last - 1) / (t_mul - 1) > limit:
                 last -= 1
         lr, m, alpha = (mpmath.mpf(config[k]) for k in ("initial_learning_rate", "m_mul", "alpha"))
-        peaks = [abs(lr * ((1 - alpha) * m**i + alpha)) for i in (last - 1, last) if i >= 0]
-        return max(peaks) > F64_MAX
+        # the formula computes m_mul ** i first (Keras and TensorFlow too): that alone may overflow
+        terms = [abs(m) ** i for i in (last - 1, last) if i >= 0]
+        terms += [abs(lr * ((1 - alpha) * m**i + alpha)) for i in (last - 1, last) if i >= 0]
+        return max(terms) > F64_MAX
 
 
 def _keras(name, config, dtype):
@@ -167,18 +196,19 @@ def check_config(name, config, drawn):
                                  name)
     theirs32, theirs64 = _keras(name, config, float), _keras(name, config, np.float64)
     for step in steps:
+        # float round-off is relative to the largest term: a restart's peak when they grow
+        peak = _exact_restarts(config, step)[1] if name == "CosineDecayRestarts" else 0.0
         ours, theirs = float(adapter(tf.constant(step, tf.int64)).numpy()), _value(theirs32, step)
-        scale = max(abs(theirs), abs(_value(theirs32, 0)), 1e-30)
-        tolerance = 8 * F32_EPS * scale
+        tolerance = 8 * F32_EPS * max(abs(theirs), abs(_value(theirs32, 0)), peak, 1e-30)
         if not math.isfinite(theirs):  # float32 overflow of a growing peak: float64 is the reference
             assert name == "CosineDecayRestarts" and abs(config["m_mul"]) > 1
         elif abs(ours - theirs) > tolerance:
-            assert _misplaced_restart(name, config, step, ours, theirs, tolerance), (config, step, ours, theirs)
+            assert _misplaced_restart(name, config, step, "float32"), (config, step, ours, theirs)
         ours, theirs = rounded(step), _value(theirs64, step)
-        scale = max(abs(theirs), abs(_value(theirs64, 0)))
-        tolerance = 1e-9 * scale + 1e-300
+        tolerance = 1e-9 * max(abs(theirs), abs(_value(theirs64, 0)), peak) + 1e-300
         if abs(ours - theirs) > tolerance:
-            assert _misplaced_restart(name, config, step, ours, theirs, tolerance), (config, step, ours, theirs)
+            assert _misplaced_restart(name, config, step, "float64"), (config, step, ours, theirs)
+            assert ours == pytest.approx(_exact_restarts(config, step)[0], rel=1e-9, abs=tolerance)
 
 
 @pytest.mark.parametrize("wrap", [np.float32, np.float64, tf.constant, keras.Variable, np.array])

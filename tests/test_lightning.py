@@ -184,3 +184,96 @@ def test_monitor_names_groups_hyperparameters_and_schedulers():
         "scheduler0/beta1/pg1": 0.8,
         "head/lr": WEIGHT_DECAY(0) + 0.5,
     }
+
+
+# -- the schedule's length against the trainer's plan (issue 17) ------------------------------
+
+from lrdecay.lightning import HorizonWarning, check_horizon  # noqa: E402
+
+
+class Planned(pl.LightningModule):
+    """A model whose scheduler is built in configure_optimizers, told the trainer or not."""
+
+    def __init__(self, schedule, tell_trainer):
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 1)
+        self.schedule, self.tell_trainer = schedule, tell_trainer
+
+    def training_step(self, batch, index):
+        x, y = batch
+        return torch.nn.functional.mse_loss(self.layer(x), y)
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+        trainer = self.trainer if self.tell_trainer else None
+        return {"optimizer": optimizer, "lr_scheduler": lr_scheduler_config(optimizer, self.schedule, trainer=trainer)}
+
+
+class Stream(torch.utils.data.IterableDataset):
+    """A streaming dataset: no length, so Lightning cannot count its batches."""
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(0)
+        for _ in range(BATCHES * 4):
+            x = torch.randn(4, generator=generator)
+            yield x, x.sum(dim=0, keepdim=True)
+
+
+def horizon_warnings(tmp_path, schedule, *, tell_trainer=True, monitor=True, data=None, **options):
+    """The HorizonWarnings of a real fit (2 epochs of 12 batches, accumulation 2: 12 updates)."""
+    options.setdefault("epochs", 2)
+    run = trainer(tmp_path, callbacks=[ScheduleMonitor()] if monitor else [], **options)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.fit(Planned(schedule, tell_trainer), data or loader())
+    return run, [str(w.message) for w in caught if issubclass(w.category, HorizonWarning)]
+
+
+@pytest.mark.parametrize("tell_trainer, monitor", [(True, False), (False, True), (True, True)])
+def test_a_schedule_counted_in_batches_warns_once_with_both_numbers(tmp_path, tell_trainer, monitor):
+    # 24 batches, but accumulation 2 makes 12 optimizer steps: the cosine would stop at half-way
+    run, found = horizon_warnings(tmp_path, lrdecay.cosine_decay(0.1, 24), tell_trainer=tell_trainer, monitor=monitor)
+    assert run.estimated_stepping_batches == run.global_step == 12
+    assert len(found) == 1, found
+    text = found[0]
+    assert "runs for 24 steps but training makes 12 optimizer steps" in text and "cut off at 50%" in text
+    assert "trainer.estimated_stepping_batches is 12" in text and "accumulate_grad_batches" in text
+
+
+def test_epochs_given_as_steps_warn(tmp_path):
+    _, found = horizon_warnings(tmp_path, lrdecay.warmup(lrdecay.cosine_decay(0.1, 1), steps=1))  # 2 "epochs"
+    assert len(found) == 1 and "stops changing at step 2 but training makes 12 optimizer steps" in found[0]
+    assert "epochs given where steps are counted?" in found[0]
+
+
+def test_max_steps_is_the_plan(tmp_path):
+    run, found = horizon_warnings(tmp_path, lrdecay.cosine_decay(0.1, 12), max_steps=5)
+    assert run.global_step == 5 and len(found) == 1
+    assert "training makes 5 optimizer steps" in found[0] and "cut off at 41.7%" in found[0]
+
+
+@pytest.mark.parametrize("schedule", [
+    lrdecay.cosine_decay(0.1, 12),  # exactly the plan
+    lrdecay.cosine_decay(0.1, 11),  # within one step: ends on the last update
+    SCHEDULE,  # never stops changing: no length to compare
+    lrdecay.warmup(lrdecay.constant(0.1), steps=3),  # ends early at its peak, by design
+])
+def test_a_schedule_that_fits_the_plan_is_quiet(tmp_path, schedule):
+    assert horizon_warnings(tmp_path, schedule)[1] == []
+
+
+def test_a_stream_without_a_length_warns_and_says_max_steps(tmp_path):
+    run, found = horizon_warnings(tmp_path, lrdecay.cosine_decay(0.1, 12), data=torch.utils.data.DataLoader(Stream(), batch_size=None))
+    assert run.estimated_stepping_batches == -1  # Lightning's answer for a dataloader without a length
+    assert len(found) == 1 and "training has no planned end" in found[0] and "max_steps=12" in found[0]
+    _, found = horizon_warnings(tmp_path, lrdecay.cosine_decay(0.1, 12), max_steps=12,
+                                data=torch.utils.data.DataLoader(Stream(), batch_size=None))
+    assert found == []
+
+
+def test_check_horizon_refuses_what_is_not_a_trainer():
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(TypeError, match="trainer must be a Lightning Trainer"):
+        lr_scheduler_config(optimizer, SCHEDULE, trainer=object())
+    with pytest.raises(TypeError, match="trainer must be a Lightning Trainer"):
+        check_horizon(12, lr_scheduler_config(optimizer, SCHEDULE)["scheduler"])

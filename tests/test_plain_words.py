@@ -13,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-COMMANDS = ("list", "show", "plot", "check", "simulate", "demo", "find", "explore")
+COMMANDS = ("list", "show", "plot", "check", "simulate", "demo", "find", "explore", "forecast fit",
+            "forecast predict", "forecast plan")
 
 #: "seed" as a word, except as an option or parameter name (--seed, noise_seed, seed=0, `seed`)
 SEED = re.compile(r"(?<![-_`])\bseeds?\b(?![_=`])", re.I)
@@ -56,7 +57,7 @@ def test_docs_pages_name_their_sources(page):
 
 @pytest.mark.parametrize("command", (None, *COMMANDS))
 def test_help_names_its_sources(command):
-    assert jargon(cli(*([command] if command else []), "--help")) == []
+    assert jargon(cli(*(command.split() if command else []), "--help")) == []
 
 
 def test_list_names_its_sources():

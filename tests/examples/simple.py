@@ -4,6 +4,7 @@ from lrdecay import (
     linear,
     multistep_decay,
     piecewise_interpolate,
+    piecewise_linear,
     polynomial,
     step_decay,
 )
@@ -23,4 +24,6 @@ EXAMPLES = [
     polynomial(0.1, total_iters=50, power=2.0),
     piecewise_interpolate("linear", 0.1, [10, 20], [10.0, 0.01]),
     piecewise_interpolate("cosine", 1.0, [0, 5, 50], [0.5, 2.0, 0.1]),
+    piecewise_linear([0, 100, 300], [1.0, 0.2, 0.0]),
+    piecewise_linear([10, 100, 1000], [0.1, 0.05, 1e-4], interpolate_type="cosine"),
 ]

@@ -12,7 +12,7 @@ from lrdecay.cli.app import _Command, _fail, _specs, _steps_option, app
 @app.command(cls=_Command)
 def explore(
     specs: Annotated[list[str] | None, typer.Argument(metavar="SPEC", help="Schedules to open the page with (call syntax or files).")] = None,
-    port: Annotated[int | None, typer.Option("--port", "-p", metavar="PORT", help="Port on 127.0.0.1 [default: 8765, else a free one].")] = None,
+    port: Annotated[int | None, typer.Option("--port", "-p", metavar="PORT", help="Port on 127.0.0.1 [default: 8765, else a free one, said on stderr].")] = None,
     steps: Annotated[int | None, typer.Option("--steps", "-n", metavar="N", help="Training length in steps [default: duration+1, else 100].")] = None,
     log: Annotated[bool, typer.Option("--log", help="Start with a logarithmic value axis.")] = False,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", show_default=False, help="Open the page in the web browser [default: open it].")] = True,
@@ -32,5 +32,7 @@ def explore(
         serve([repr(s) for s in schedules], port=port, steps=steps, log=log, open_browser=browser)
     except OSError as error:
         raise _fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}") from None
+    except RuntimeError as error:
+        raise _fail(str(error)) from None
     except KeyboardInterrupt:
         pass

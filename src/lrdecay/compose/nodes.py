@@ -20,7 +20,15 @@ import math
 from dataclasses import dataclass
 
 from lrdecay.core.backends import MATH
-from lrdecay.core.schedule import Schedule, check_schedule, check_schedules, register
+from lrdecay.core.schedule import (
+    Schedule,
+    bound_of,
+    cached_duration,
+    check_schedule,
+    check_schedules,
+    register,
+    value_bound,
+)
 from lrdecay.core.validate import (
     check_bool,
     check_choice,
@@ -132,7 +140,10 @@ class Warmup(Schedule):
             return self.schedule._eval(t, xp)
         return xp.piecewise((self._ramp, self.schedule._eval), (self.steps,), t)
 
-    @property
+    def _bound_from_children(self):  # the ramp stays between start and the target
+        return bound_of(self.schedule, self.start, self._target)
+
+    @cached_duration
     def duration(self):
         return _add_durations(self.steps, self.schedule.duration)
 
@@ -172,7 +183,10 @@ class Join(Schedule):
     def _eval(self, t, xp):
         return _join_eval(self.schedules, self.boundaries, t, xp)
 
-    @property
+    def _bound_from_children(self):
+        return bound_of(*self.schedules)
+
+    @cached_duration
     def duration(self):
         last = self.schedules[-1].duration
         return _add_durations(self.boundaries[-1] if self.boundaries else 0, last)
@@ -239,7 +253,10 @@ class ScheduleSequence(Schedule):
     def _eval(self, t, xp):
         return _join_eval(self.schedules, self._boundaries, t, xp)
 
-    @property
+    def _bound_from_children(self):
+        return bound_of(*self.schedules)
+
+    @cached_duration
     def duration(self):
         return _add_durations(self._boundaries[-1] if self._boundaries else 0, self.schedules[-1].duration)
 
@@ -279,6 +296,9 @@ class SGDR(Schedule):
 
     def _eval(self, t, xp):
         return _join_eval(self.cycles, self._boundaries, t, xp)
+
+    def _bound_from_children(self):
+        return bound_of(*self.cycles)
 
     @property
     def duration(self):
@@ -438,10 +458,16 @@ class PerEpoch(Schedule):
         epoch = t / self.steps_per_epoch
         return self.schedule._eval(xp.floor(epoch) if self.staircase else epoch, xp)
 
-    @property
+    def _bound_from_children(self):  # the schedule's values, at other steps
+        return value_bound(self.schedule)
+
+    @cached_duration
     def duration(self):
         d = self.schedule.duration
-        return None if d is None else d * self.steps_per_epoch
+        if d is None:
+            return None
+        # staircase: epoch floor(t / steps_per_epoch) reaches d at the start of epoch ceil(d)
+        return (math.ceil(d) if self.staircase else d) * self.steps_per_epoch
 
 
 per_epoch = PerEpoch

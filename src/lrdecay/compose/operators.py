@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lrdecay.core.schedule import Schedule, check_schedule, register
+from lrdecay.core.schedule import Schedule, bound_of, cached_duration, check_schedule, register, value_bound
 from lrdecay.core.validate import (
     check_number,
 )
@@ -21,11 +21,13 @@ def _check_operand(name: str, value):
 
 
 def _operand_duration(left: Schedule, right):
+    first = left.duration
     if not isinstance(right, Schedule):
-        return left.duration
-    if left.duration is None or right.duration is None:
+        return first
+    second = right.duration
+    if first is None or second is None:
         return None
-    return max(left.duration, right.duration)
+    return max(first, second)
 
 
 def _operand_value(operand, t, xp):
@@ -41,7 +43,7 @@ class _Binary(Schedule):
         check_schedule("left", self.left)
         _check_operand("right", self.right)
 
-    @property
+    @cached_duration
     def duration(self):
         return _operand_duration(self.left, self.right)
 
@@ -71,6 +73,10 @@ class Add(_Binary):
     def _eval(self, t, xp):
         return self.left._eval(t, xp) + _operand_value(self.right, t, xp)
 
+    def _bound_from_children(self):
+        bounds = value_bound(self.left), value_bound(self.right)
+        return None if None in bounds else bounds[0] + bounds[1]
+
     def __repr__(self):
         """Operator syntax that :func:`lrdecay.parse` reads back: ``s + k``, ``s - k``,
         ``s1 - s2`` (for ``add(s1, -1.0 * s2)``)."""
@@ -95,6 +101,10 @@ class Multiply(_Binary):
 
     def _eval(self, t, xp):
         return self.left._eval(t, xp) * _operand_value(self.right, t, xp)
+
+    def _bound_from_children(self):
+        bounds = value_bound(self.left), value_bound(self.right)
+        return None if None in bounds else bounds[0] * bounds[1]
 
     def __repr__(self):
         """Operator syntax that :func:`lrdecay.parse` reads back: ``k * s`` or ``s1 * s2``."""
@@ -126,11 +136,15 @@ class Divide(Schedule):
     def _eval(self, t, xp):
         return self.schedule._eval(t, xp) / self.divisor
 
+    def _bound_from_children(self):
+        bound = value_bound(self.schedule)
+        return None if bound is None else bound / abs(self.divisor)
+
     def __repr__(self):
         """Operator syntax that :func:`lrdecay.parse` reads back: ``s / k``."""
         return f"{_operand_repr(self.schedule, _MULTIPLICATIVE)} / {self.divisor!r}"
 
-    @property
+    @cached_duration
     def duration(self):
         return self.schedule.duration
 
@@ -167,7 +181,10 @@ class Clip(Schedule):
             value = xp.minimum(value, self.max)
         return value
 
-    @property
+    def _bound_from_children(self):  # between the bounds, or the schedule's value
+        return bound_of(self.schedule, *(b for b in (self.min, self.max) if b is not None))
+
+    @cached_duration
     def duration(self):
         return self.schedule.duration
 
@@ -194,7 +211,10 @@ class Shift(Schedule):
     def _eval(self, t, xp):
         return self.schedule._eval(xp.maximum(t - self.steps, 0.0), xp)
 
-    @property
+    def _bound_from_children(self):  # the schedule's values, at other steps
+        return value_bound(self.schedule)
+
+    @cached_duration
     def duration(self):
         d = self.schedule.duration
         return None if d is None else max(d + self.steps, 0)

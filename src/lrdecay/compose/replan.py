@@ -79,10 +79,13 @@ class Cooldown(Schedule):
     ``f`` the cool-down shape (``linear`` ``1 - p``, ``1-sqrt`` ``1 - sqrt(p)``, ``cosine``
     ``(1 + cos(pi p)) / 2``, Megatron's ``exponential`` ``2 * 0.5**p - 1``); ``to`` after.
 
-    The value at ``step`` is ``schedule(step)`` exactly. ``to`` defaults to the schedule's final
-    value (``schedule(duration)``, e.g. ``learning_rate * min_lr_ratio`` for a WSD) or 0 when it
-    never ends. Build it with ``schedule.cooldown_from(step, length, shape)``: the WSD cool-down
-    started from any checkpoint of the stable phase."""
+    The value at ``step`` is ``schedule(step)`` exactly. ``to`` defaults to the value the
+    schedule ends on when it still changes after ``step`` (``schedule(duration)``, e.g.
+    ``learning_rate * min_lr_ratio`` for a WSD), else to 0.0: a schedule that never ends (an
+    exponential decay), or that is flat from ``step`` on (a constant, a warm-up into a constant,
+    a decay already over), cools down to 0. A cool-down that would stay where it starts
+    (``to == schedule(step)``) is refused. Build it with ``schedule.cooldown_from(step, length,
+    shape)``: the WSD cool-down started from any checkpoint of the stable phase."""
 
     kind = "cooldown"
     matches = "WSD cool-down from a checkpoint (linear, 1-sqrt, cosine; Megatron exponential)"
@@ -105,7 +108,17 @@ class Cooldown(Schedule):
             raise ValueError(f"schedule({self.step!r}) must be finite, got {start!r}")
         object.__setattr__(self, "_start", start)
         end = self.schedule.duration
-        target = self.to if self.to is not None else 0.0 if end is None else self.schedule(end)
+        if self.to is not None:
+            target, given = self.to, "to"
+        elif end is not None and self.step < end:  # it still changes: cool down to where it ends
+            target, given = self.schedule(end), "to (left out: the schedule's final value)"
+        else:  # it never ends, or it stays at schedule(step) from step on
+            target, given = 0.0, "to (left out: 0.0 after a constant phase)"
+        if target == start:
+            raise ValueError(
+                f"{given} must differ from the value at step={self.step!r}: a cool-down from {start!r} "
+                f"to {target!r} changes nothing (give another to=)"
+            )
         object.__setattr__(self, "target", target)  # the value the cool-down ends on
 
     def _eval(self, t, xp):

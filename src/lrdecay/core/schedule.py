@@ -141,6 +141,13 @@ class Schedule:
         """Number of steps until the schedule stops changing; None if it never does."""
         return None
 
+    def _bound_from_children(self) -> float | None:
+        """A bound on ``|self(t)|`` at every step, from the bounds of its children (each probed
+        when it was built), for a composite whose operation keeps finite values finite (``a + b``,
+        a join, a clip): it then needs no probe of its own (:func:`_check_finite`). None, the
+        default: probe it."""
+        return None
+
     # -- composition (the nodes live in lrdecay.compose, found by kind) -----------------------
 
     def __mul__(self, other):
@@ -184,7 +191,8 @@ class Schedule:
 
     def cooldown_from(self, step, length, shape="linear", to=None):
         """This schedule until ``step``, then a cool-down of ``length`` steps from its value at
-        ``step`` to ``to`` (default: its final value): see :class:`lrdecay.Cooldown`."""
+        ``step`` to ``to`` (default: its final value if it still changes after ``step``, else 0.0,
+        as for a constant phase): see :class:`lrdecay.Cooldown`."""
         return kind_class("cooldown")(self, step, length, shape, to)
 
     # -- specs ------------------------------------------------------------------------------
@@ -268,21 +276,70 @@ _PROBE_STEPS = sorted(
     | {10**k for k in range(1, 19)}
 )
 _SCALAR_PROBES = [0, 1, 2**20 + 1, 2**31, 2**40 - 1, 2**53 + 2, 2**63]
+_PROBE_ARRAY = None  # _PROBE_STEPS as a float64 array, made on first use (NumPy loads lazily)
+
+
+#: A composite whose children's bounds keep its values below this (16 times below the largest
+#: float, room for round-off) is finite wherever its children are: it is not probed again.
+BOUND_LIMIT = 2.0**1020
+
+
+def value_bound(value) -> float | None:
+    """``|value|`` for a number; for a schedule, the bound on ``|s(t)|`` found when it was built
+    (the largest magnitude at its probe steps, or its children's bound); None if unknown."""
+    if isinstance(value, Schedule):
+        return value.__dict__.get("_bound")
+    return abs(float(value))
+
+
+def bound_of(*values) -> float | None:
+    """The largest :func:`value_bound` of ``values``; None if one is unknown."""
+    bounds = [value_bound(v) for v in values]
+    return None if None in bounds else max(bounds)
+
+
+def cached_duration(compute):
+    """``duration`` as a property computed once per schedule (children are immutable): a parent's
+    duration reads its children's in constant time, so building a tree stays linear. Cached only
+    once the schedule is built (probed)."""
+
+    def duration(self):
+        state = self.__dict__
+        if "_duration" in state:
+            return state["_duration"]
+        value = compute(self)
+        if "_bound" in state:
+            state["_duration"] = value
+        return value
+
+    duration.__doc__ = compute.__doc__ or Schedule.duration.__doc__
+    return property(duration)
 
 
 def _check_finite(schedule) -> None:
     """Refuse parameters whose values overflow or are undefined (inf, NaN, an exception) at the
     probe steps: at every step of the steps 0, 1, 2, ..., powers of 2 and 10 up to 2**63 and
-    around the duration, in float64 (NumPy) and at a few of them as Python floats."""
+    around the duration, in float64 (NumPy) and at a few of them as Python floats.
+
+    A composite that keeps finite values finite (``_bound_from_children``) is not probed when its
+    children's bounds keep it below :data:`BOUND_LIMIT`: each node of a tree is probed at most
+    once, and building a tree costs time linear in its nodes. Every schedule keeps the bound
+    (``_bound``) its parents use."""
+    bound = schedule._bound_from_children()
+    if bound is not None and bound <= BOUND_LIMIT:
+        schedule.__dict__["_bound"] = float(bound)
+        return
     from lrdecay.core.backends import numpy_backend
 
-    steps = list(_PROBE_STEPS)
+    extra = []
     duration = schedule.duration
     if duration is not None and 0 <= duration < 2.0**63:
-        steps += [max(duration + d, 0) for d in (-1, 0, 1)] + [2 * duration, 10 * duration]
+        extra = [max(duration + d, 0) for d in (-1, 0, 1)] + [2 * duration, 10 * duration]
     xp = numpy_backend()
     np = xp.np
-    t = np.array(sorted(set(steps)), dtype=np.float64)
+    if _PROBE_ARRAY is None:
+        globals()["_PROBE_ARRAY"] = np.array(_PROBE_STEPS, dtype=np.float64)
+    t = np.sort(np.concatenate([_PROBE_ARRAY, np.array(extra, dtype=np.float64)])) if extra else _PROBE_ARRAY.copy()
     try:
         with np.errstate(all="ignore"):
             values = np.broadcast_to(np.asarray(schedule._eval(t, xp), dtype=np.float64), t.shape)
@@ -290,10 +347,15 @@ def _check_finite(schedule) -> None:
         if bad.size:
             step, value = float(t[bad[0]]), float(values[bad[0]])
             raise ValueError(f"{schedule!r} is {value!r} at step {step:.17g}: its parameters overflow float64")
-        for step in _SCALAR_PROBES + steps[len(_PROBE_STEPS):]:
-            float(schedule._eval(float(step), MATH))
+        bound = float(np.max(np.abs(values))) if values.size else 0.0
+        for step in _SCALAR_PROBES + extra:
+            value = float(schedule._eval(float(step), MATH))
+            if not math.isfinite(value):
+                raise ValueError(f"{schedule!r} is {value!r} at step {step!r}: its parameters overflow float64")
+            bound = max(bound, abs(value))
     except (OverflowError, ZeroDivisionError, ArithmeticError) as error:
         raise ValueError(f"{schedule!r} cannot be evaluated: its parameters overflow float64 ({error})") from None
+    schedule.__dict__["_bound"] = bound
 
 
 def check_schedule(name: str, value) -> Schedule:

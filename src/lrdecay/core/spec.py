@@ -22,8 +22,10 @@ import operator
 import os
 import re
 import reprlib
+import stat
 from pathlib import Path
 
+from lrdecay.core.kinds import kind_class
 from lrdecay.core.schedule import Schedule, registry
 
 __all__ = ["SpecError", "from_dict", "parse", "load", "dump", "as_schedule"]
@@ -67,23 +69,62 @@ def _number(value, where: str):
 
 
 def from_dict(spec) -> Schedule:
-    """Build a schedule from ``Schedule.to_dict()`` output (or any dict of that shape)."""
+    """Build a schedule from ``Schedule.to_dict()`` output (or any dict of that shape).
+
+    A mapping that appears more than once (a YAML alias) counts once per appearance against
+    :data:`MAX_NODES` (the spec's expanded size) and is built once."""
     if not isinstance(spec, dict):
         raise SpecError(f"$: a schedule spec must be a mapping with a 'kind', got {type(spec).__name__}")
+    size = _expanded_size(spec)
+    if size > MAX_NODES:
+        raise SpecError(f"$: the spec holds more than {MAX_NODES} values ({size} once its aliases are expanded)")
     return _Decoder().decode(spec, "$", 0)
+
+
+def _expanded_size(spec) -> int:
+    """How many values (mappings, lists, scalars; not the ``kind``) ``spec`` holds with every
+    shared mapping or list counted at each place it appears, in time linear in the distinct
+    ones. Nesting deeper than :data:`MAX_DEPTH` (a recursive alias included) is a SpecError."""
+    sizes: dict[int, tuple[int, int]] = {}  # id -> (size, height)
+    open_ids: set[int] = set()
+
+    def visit(value, path: str, depth: int) -> tuple[int, int]:
+        if depth > MAX_DEPTH:
+            raise SpecError(f"{path}: nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            items = [(f"{path}.{k}", v) for k, v in value.items() if k != "kind"]
+        elif isinstance(value, (list, tuple)):
+            items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            return 1, 0
+        known = sizes.get(id(value))
+        if known is None:
+            if id(value) in open_ids:  # it holds itself
+                raise SpecError(f"{path}: nested deeper than {MAX_DEPTH} levels (the value holds itself)")
+            open_ids.add(id(value))
+            size, height = 1, 0
+            for where, item in items:
+                item_size, item_height = visit(item, where, depth + 1)
+                size, height = size + item_size, max(height, item_height + 1)
+            open_ids.discard(id(value))
+            known = sizes[id(value)] = (size, height)
+        if depth + known[1] > MAX_DEPTH:
+            raise SpecError(f"{path}: nested deeper than {MAX_DEPTH} levels")
+        return known
+
+    return visit(spec, "$", 0)[0]
 
 
 class _Decoder:
     def __init__(self):
-        self.nodes = 0
+        self.built: dict[int, Schedule] = {}  # id of a mapping -> its schedule (aliases share it)
 
     def decode(self, value, path: str, depth: int):
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise SpecError(f"{path}: the spec holds more than {MAX_NODES} values")
         if depth > MAX_DEPTH:
             raise SpecError(f"{path}: nested deeper than {MAX_DEPTH} levels")
         if isinstance(value, dict):
+            if id(value) in self.built:
+                return self.built[id(value)]
             if "kind" not in value:
                 raise SpecError(f"{path}: a mapping here must be a schedule with a 'kind' key")
             params = {}
@@ -93,7 +134,8 @@ class _Decoder:
                 if key != "kind":
                     params[key] = self.decode(item, f"{path}.{key}", depth + 1)
             places = {key: f"{path}.{key}" for key in params}
-            return _build(value["kind"], (), params, path, f"{path}.kind", places=places)
+            schedule = self.built[id(value)] = _build(value["kind"], (), params, path, f"{path}.kind", places=places)
+            return schedule
         if isinstance(value, (list, tuple)):
             return tuple(self.decode(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
         if value is None or isinstance(value, str):
@@ -104,16 +146,17 @@ class _Decoder:
 
 
 def _schedule_class(kind, where: str):
-    kinds = registry()
     if not isinstance(kind, str):
         raise SpecError(f"{where}: a schedule kind must be a string, got {type(kind).__name__} {_short.repr(kind)}")
-    if kind not in kinds:
+    try:
+        return kind_class(kind)
+    except KeyError:
+        kinds = registry()
         hint = _close_kinds(kind[:100], kinds)
         raise SpecError(
             f"{where}: unknown schedule kind {_short.repr(kind)}"
             + (f" (did you mean {' or '.join(map(repr, hint))}?)" if hint else f"; a spec may call {_allowed_calls()}")
-        )
-    return kinds[kind]
+        ) from None
 
 
 def _close_kinds(name: str, kinds) -> list[str]:
@@ -153,7 +196,7 @@ def _build(kind, args: tuple, kwargs: dict, where: str, kind_where: str | None =
         raise SpecError(f"{where}: {kind} takes at most {len(names)} positional arguments, got {len(args)}")
     for i, (name, arg) in enumerate(zip(names, args)):
         if name in kwargs:
-            raise SpecError(f"{where}: {kind} got two values for {name!r}")
+            raise SpecError(f"{places.get(name, where)}: {kind} got two values for {name!r} (positionally and as a keyword)")
         kwargs[name] = arg
         if i < len(arg_places):
             places[name] = arg_places[i]
@@ -294,6 +337,8 @@ class _Walker:
         for kw in node.keywords:
             if kw.arg is None:
                 raise SpecError(f"{where}: **kwargs are not allowed")
+            if kw.arg in kwargs:  # Python refuses it too ("keyword argument repeated")
+                raise SpecError(f"{self.where(kw)}: keyword argument {kw.arg!r} is given twice")
             kwargs[kw.arg] = self.walk(kw.value, depth + 1)
             places[kw.arg] = self.where(kw.value)
         if isinstance(node.func, ast.Name):
@@ -322,9 +367,7 @@ def load(source: str | os.PathLike) -> Schedule:
     except TypeError:
         raise SpecError(f"load() takes a file path, got {type(source).__name__}") from None
     try:
-        if path.stat().st_size > MAX_TEXT * 10:
-            raise SpecError(f"{path}: file is larger than {MAX_TEXT * 10} bytes")
-        text = path.read_text(encoding="utf-8-sig")
+        text = _read_text(path, MAX_TEXT * 10).decode("utf-8-sig")
     except SpecError:
         raise
     except OSError as error:
@@ -348,6 +391,35 @@ def load(source: str | os.PathLike) -> Schedule:
     if isinstance(data, str):
         return _located(path, parse, data)
     return _located(path, from_dict, data)
+
+
+def _read_text(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at ``path`` (symlinks followed), at most ``limit``: a device
+    (``/dev/zero``), a FIFO, a directory or a socket is refused, and a file is read with bounded
+    reads, never more than ``limit + 1`` bytes (its size may change while it is read)."""
+    # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode  # of what was opened: no race with a swapped path
+        if not stat.S_ISREG(mode):
+            kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                    else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+            real = os.path.realpath(path)
+            kind += f" at {real}" if real != os.path.abspath(path) else ""
+            raise SpecError(f"{path}: cannot read (not a regular file: {kind}); a spec is read from a file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(limit + 1 - size, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise SpecError(f"{path}: file is larger than {limit} bytes")
+    return b"".join(chunks)
 
 
 def _load_yaml(path: Path, text: str):

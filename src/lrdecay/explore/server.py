@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import errno
 import gc
+import hashlib
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -39,8 +40,8 @@ import sys
 import threading
 import traceback
 import urllib.parse
+import weakref
 import webbrowser
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,6 +105,8 @@ _PAGE_HEADERS = {
 }
 _SINGLE = (b"host", b"origin", b"sec-fetch-site")  # headers that must come at most once
 _LONG_NICE = 10  # a long job's worker runs at this lower priority
+_FIRST_START = 60.0  # seconds requests wait for the first workers (spawned ones import the library)
+_RECENT_S, _RECENT_COUNT = 60.0, 256  # how long and how many requests that ran long are remembered
 
 
 class BadRequest(Exception):
@@ -148,7 +151,8 @@ class LocalOnly:
         await self.app(scope, receive, send)
 
 
-async def _json_body(request) -> dict:
+async def _json_body(request) -> tuple[dict, bytes]:
+    """The request's JSON object, and its body."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise BadRequest(415, "send the request as application/json")
     declared = request.headers.get("content-length")
@@ -173,7 +177,7 @@ async def _json_body(request) -> dict:
         raise BadRequest(400, "the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest(400, "the request body must be a JSON object")
-    return data
+    return data, bytes(body)
 
 
 def _specs(data: dict) -> list[str]:
@@ -271,6 +275,10 @@ _WARM_UP = [
 ]
 
 
+def _size(count: int) -> str:
+    return f"{count >> 20} MiB" if count % 2**20 == 0 else f"{count} bytes"
+
+
 def _error_json(message: str) -> bytes:
     return json.dumps({"error": message}).encode()
 
@@ -283,14 +291,14 @@ def _answer(job: str, data, memory: int = WORK_MEMORY) -> tuple[int, bytes, bool
     except BadRequest as error:
         return error.status, _error_json(str(error)), False
     except MemoryError:
-        return 422, _error_json(f"this request needs more than {memory >> 20} MiB of memory: ask for fewer "
+        return 422, _error_json(f"this request needs more than {_size(memory)} of memory: ask for fewer "
                                 "or simpler schedules, steps or points"), True
     except RecursionError:
         return 422, _error_json("this request is nested too deeply"), False
     except Exception as error:  # a bug: say what it is, keep the worker
         return 500, _error_json(f"the explorer failed: {type(error).__name__}: {str(error)[:300]}"), False
     if len(body) > MAX_ANSWER:
-        return 422, _error_json(f"the answer would be larger than {MAX_ANSWER >> 20} MiB: ask for fewer "
+        return 422, _error_json(f"the answer would be larger than {_size(MAX_ANSWER)}: ask for fewer "
                                 "or simpler schedules, or fewer points"), False
     return 200, body, False
 
@@ -310,11 +318,11 @@ def _limit_memory(extra: int) -> None:
         pass
 
 
-def _work(conn, memory: int) -> None:
+def _work(conn, memory: int, warm: bool = True) -> None:
     """A worker process: answer ``(job, data)`` from ``conn`` with ``_answer``'s triple until
-    ``conn`` closes (or an answer says to stop)."""
+    ``conn`` closes (or an answer says to stop); ``warm``: import what jobs need first."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which stops its workers
-    for job, data in _WARM_UP:  # before the first request: imports, and pages a fork must copy
+    for job, data in _WARM_UP if warm else ():
         _answer(job, data)
     _limit_memory(memory)
     conn.send_bytes(b"ready")
@@ -355,7 +363,7 @@ def _zygote(fd: int, memory: int) -> None:
                 control.close()
                 code = 0
                 try:
-                    _work(multiprocessing.connection.Connection(fds[0]), memory)  # warm: pages copied now
+                    _work(multiprocessing.connection.Connection(fds[0]), memory, warm=False)
                 except BaseException:  # noqa: BLE001 - a worker's last words, then its end
                     traceback.print_exc()
                     code = 1
@@ -363,7 +371,7 @@ def _zygote(fd: int, memory: int) -> None:
             os.close(fds[0])
             children.add(pid)
             number = pid
-        else:
+        elif number in children:  # never another process: a pid is free again once reaped
             _kill_child(number)
             children.discard(number)
         control.sendall(number.to_bytes(8, "little", signed=True))
@@ -392,8 +400,12 @@ class _Zygote:
         self.sock = ours
         self.sock.settimeout(120)  # the first import of the library, on a busy machine
         self.lock = threading.Lock()
-        if self._read(1) != b"R":
-            raise OSError(f"the explorer's worker process did not start (exit code {self.process.poll()})")
+        try:
+            if self._read(1) != b"R":
+                raise OSError(f"the explorer's worker process did not start (exit code {self.process.poll()})")
+        except OSError:
+            self.close()
+            raise
         self.sock.settimeout(30)
 
     def _read(self, size: int) -> bytes:
@@ -424,7 +436,14 @@ class _Zygote:
             theirs.close()
         return pid, multiprocessing.connection.Connection(ours.detach())
 
-    def kill(self, pid: int) -> None:
+    def stop(self, pid: int) -> None:
+        """Kill worker ``pid`` now (its pid is not reused before ``reap``)."""
+        if self.process.poll() is None:  # else its workers were reaped by another: their pids are free
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+    def reap(self, pid: int) -> None:
+        """Kill worker ``pid`` (if it still runs) and wait for its end (blocks)."""
         with contextlib.suppress(OSError):
             self._ask(b"K" + pid.to_bytes(8, "little", signed=True))
 
@@ -457,7 +476,13 @@ class _Spawner:
         self.processes[process.pid] = process
         return process.pid, ours
 
-    def kill(self, pid: int) -> None:
+    def stop(self, pid: int) -> None:
+        process = self.processes.get(pid)
+        if process is not None:
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+
+    def reap(self, pid: int) -> None:
         process = self.processes.pop(pid, None)
         if process is not None:
             process.kill()
@@ -467,7 +492,7 @@ class _Spawner:
 
     def close(self) -> None:
         for pid in list(self.processes):
-            self.kill(pid)
+            self.reap(pid)
 
     def pids(self) -> list[int]:
         return []
@@ -486,9 +511,11 @@ class Pool:
     ``memory`` bytes: a worker that runs past its time (or whose client has gone) is killed. A
     job still running after ``long`` seconds leaves the pool (a fresh worker takes its place at
     once, and the job's worker runs at a lower priority and stops when it is done); at most
-    ``long_jobs`` of them run at a time, one more is stopped (503). Requests wait at most
-    ``budget`` for a free worker (else 503). Workers are forked from a warmed-up process where
-    the system can fork (``fork=None``: where it can), else spawned."""
+    ``long_jobs`` of them run at a time, one more is stopped (503). A request that ran long in
+    the last minute runs as a long job from the start (or gets 503 at once), so that repeating it
+    doesn't hold up short ones. Requests wait at most ``budget`` for a free worker (else 503).
+    Workers are forked from a warmed-up process where the system can fork (``fork=None``: where
+    it can), else spawned."""
 
     def __init__(self, size: int = WORKERS, *, long_jobs: int = LONG_JOBS, budget: float = BUDGET,
                  long: float = LONG, memory: int = WORK_MEMORY, fork: bool | None = None):
@@ -504,12 +531,14 @@ class Pool:
         self._waiting: collections.deque = collections.deque()
         self._long = 0
         self._starting = 0  # workers on their way (not yet in _workers)
+        self._ready_once = False  # until a worker is ready, requests wait for the first start
         self._failures = 0
         self._broken: str | None = None
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set = set()
         self._lock = threading.Lock()
+        self._recent: collections.OrderedDict[bytes, float] = collections.OrderedDict()  # long requests
 
     # -- processes ---------------------------------------------------------------------------
 
@@ -518,6 +547,7 @@ class Pool:
         with self._lock:
             if self._maker is None:
                 self._maker = _Zygote(self.memory) if self._fork else _Spawner(self.memory)
+                self._finalize = weakref.finalize(self, self._maker.close)  # also for a pool nobody closes
         while self._ready_or_starting() < self.size:
             self._workers.add(self._spawn())
 
@@ -525,11 +555,13 @@ class Pool:
         """Stop every worker (call it once the server has stopped)."""
         self._closed = True
         for worker in list(self._workers):
+            with contextlib.suppress(RuntimeError):  # a closed loop has no readers left
+                self._unwatch(worker)
             worker.conn.close()
         self._workers.clear()
         self._idle.clear()
         if self._maker is not None:
-            self._maker.close()
+            self._finalize()
 
     def pids(self) -> list[int]:
         """The process ids of the workers (and of the process they are forked from)."""
@@ -580,6 +612,7 @@ class Pool:
                     self._loop.call_later(0.5, self._replace)
                 return
             self._failures = 0
+            self._ready_once = True
             self._release(worker)
         worker.unwatch = self._on_readable(worker.conn, ready)
 
@@ -590,17 +623,24 @@ class Pool:
             if not waiter.done():
                 waiter.set_exception(BadRequest(500, message))
 
-    def _drop(self, worker: _Worker) -> None:
-        """Kill ``worker`` (if it still runs) and forget it."""
+    def _drop(self, worker: _Worker, replace: bool = False) -> None:
+        """Kill ``worker`` (if it still runs) and forget it; once it has ended (its memory
+        freed), free its place among the long jobs and, with ``replace``, start a fresh one."""
         self._workers.discard(worker)
         self._unwatch(worker)
         worker.conn.close()
-        self._loop.run_in_executor(None, self._maker.kill, worker.pid)
+        self._maker.stop(worker.pid)
+
+        def ended(_):
+            if worker.long:
+                self._long -= 1
+            if replace:
+                self._replace()
+        self._loop.run_in_executor(None, self._maker.reap, worker.pid).add_done_callback(ended)
 
     def _kill(self, worker: _Worker) -> None:
-        """Stop ``worker`` and start a fresh one."""
-        self._drop(worker)
-        self._replace()
+        """Stop ``worker`` and start a fresh one once it has ended."""
+        self._drop(worker, replace=True)
 
     def _unwatch(self, worker: _Worker) -> None:
         if worker.unwatch is not None:
@@ -675,7 +715,8 @@ class Pool:
         waiter = self._loop.create_future()
         self._waiting.append(waiter)
         try:
-            await asyncio.wait([waiter, gone], timeout=self.budget, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([waiter, gone], timeout=self.budget if self._ready_once else _FIRST_START,
+                               return_when=asyncio.FIRST_COMPLETED)
         except BaseException:
             self._give_back(waiter)
             raise
@@ -686,33 +727,41 @@ class Pool:
             return None
         raise BadRequest(503, f"the explorer is busy: no worker was free for {self.budget:g} s; try again")
 
-    async def run(self, job: str, data, gone: asyncio.Future) -> tuple[int, bytes] | None:
+    async def run(self, job: str, data, gone: asyncio.Future, key: bytes | None = None) -> tuple[int, bytes] | None:
         """``(status, JSON body)`` of ``job`` on ``data``, or None when ``gone`` (the client
-        went away) finished first. Raises BadRequest when the job can't be answered."""
+        went away) finished first. Raises BadRequest when the job can't be answered. A ``key``
+        (the request's hash) that ran long lately runs as a long job from the start."""
         await self._ensure_started()
+        known = key is not None and self._known_long(key)
+        if known and self._long >= self.long_jobs:
+            raise self._busy()  # at once, without taking a worker from short requests
         worker = await self._acquire(gone)
         if worker is None:
             return None
         answered = self._loop.create_future()
         worker.unwatch = self._on_readable(worker.conn, lambda: answered.done() or answered.set_result(None))
-        long, settled = False, False
+        settled = False
         try:
             worker.conn.send((job, data))
-            await asyncio.wait([answered, gone], timeout=self.long, return_when=asyncio.FIRST_COMPLETED)
+            started = self._loop.time()
+            if not known:
+                await asyncio.wait([answered, gone], timeout=self.long, return_when=asyncio.FIRST_COMPLETED)
             if not answered.done() and not gone.done():
+                self._remember(key)
                 if self._long >= self.long_jobs:
-                    raise BadRequest(503, f"the explorer is busy with {self._long} other long requests; "
-                                          "try again when they are done")
-                long = worker.long = True
-                self._long += 1
+                    raise self._busy()
+                worker.long = True
+                self._long += 1  # until its worker has ended
                 self._lower_priority(worker)
                 self._replace()
-                await asyncio.wait([answered, gone], timeout=self.budget - self.long,
+                await asyncio.wait([answered, gone], timeout=self.budget - (self._loop.time() - started),
                                    return_when=asyncio.FIRST_COMPLETED)
             if answered.done():
                 self._unwatch(worker)
                 status, body, stop = worker.conn.recv()
                 settled = True
+                if known and self._loop.time() - started < self.long:
+                    self._recent.pop(key, None)  # quick after all
                 self._kill(worker) if stop else self._release(worker)
                 return status, body
             if gone.done():
@@ -722,15 +771,37 @@ class Pool:
         except (EOFError, OSError):
             raise BadRequest(500, "the explorer's worker process stopped unexpectedly") from None
         finally:
-            if long:
-                self._long -= 1
             if not settled:
                 self._kill(worker)
+
+    def _busy(self) -> BadRequest:
+        return BadRequest(503, f"the explorer is busy with {self._long} other long requests; "
+                               "try again when they are done")
+
+    def _remember(self, key: bytes | None) -> None:
+        """Note that the request ``key`` ran long (the last _RECENT_COUNT of them, for _RECENT_S)."""
+        if key is not None:
+            self._recent.pop(key, None)
+            self._recent[key] = self._loop.time() + _RECENT_S
+            while len(self._recent) > _RECENT_COUNT:
+                self._recent.popitem(last=False)
+
+    def _known_long(self, key: bytes) -> bool:
+        until = self._recent.get(key)
+        if until is not None and until < self._loop.time():
+            del self._recent[key]
+            until = None
+        return until is not None
 
     def _lower_priority(self, worker: _Worker) -> None:
         with contextlib.suppress(AttributeError, OSError):
             os.setpriority(os.PRIO_PROCESS, worker.pid, _LONG_NICE)
 
+
+
+def _key(job: str, body: bytes) -> bytes:
+    """What tells one request from another: its job and body, hashed."""
+    return hashlib.blake2b(job.encode() + b"\0" + body, digest_size=16).digest()
 
 
 async def _gone(receive) -> None:
@@ -752,14 +823,14 @@ def _endpoint(pool: Pool, job: str):
     """``POST /api/<job>``: the request's JSON, answered by a worker of ``pool``."""
     async def endpoint(request):
         try:
-            data = await _json_body(request)
+            data, body = await _json_body(request)
         except BadRequest as error:
             return _error(error)
         except ClientDisconnect:
             return Response(status_code=204)  # nobody reads it
         gone = asyncio.ensure_future(_gone(request.receive))
         try:
-            answer = await pool.run(job, data, gone)
+            answer = await pool.run(job, data, gone, _key(job, body))
         except BadRequest as error:
             return _error(error)
         finally:
@@ -771,13 +842,36 @@ def _endpoint(pool: Pool, job: str):
     return endpoint
 
 
-@lru_cache(maxsize=1)
-def _kinds() -> list[dict]:
-    return api.kinds()
+_KINDS: list[bytes] = []
+_KINDS_LOCK = threading.Lock()
+
+
+def _kinds() -> bytes:
+    """``GET /api/kinds``'s JSON, computed once, in a child process: what the kinds' examples
+    import stays out of the server."""
+    with _KINDS_LOCK:
+        if not _KINDS:
+            code = (f"import sys; sys.path[:] = {sys.path!r}; import json; from lrdecay.explore import api; "
+                    "sys.stdout.write(json.dumps({'kinds': api.kinds()}))")
+            done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300, check=False,
+                                  stdin=subprocess.DEVNULL)
+            if done.returncode != 0:
+                last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+                raise BadRequest(500, f"the explorer cannot list the kinds: {last}")
+            _KINDS.append(done.stdout)
+        return _KINDS[0]
+
+
+def _prefetch_kinds() -> None:
+    with contextlib.suppress(BadRequest):  # said when the page asks
+        _kinds()
 
 
 async def _kinds_endpoint(request):
-    return JSONResponse({"kinds": await run_in_threadpool(_kinds)}, headers=_HEADERS)  # computed once
+    try:
+        return Response(await run_in_threadpool(_kinds), media_type="application/json", headers=_HEADERS)
+    except BadRequest as error:
+        return _error(error)
 
 
 async def _page(request):
@@ -891,7 +985,8 @@ def page_url(port: int, specs=(), steps: int | None = None, log: bool = False) -
 def serve(specs=(), *, port: int | None = None, steps: int | None = None, log: bool = False,
           open_browser: bool = True, announce=print, warn=None) -> None:
     """Run the explorer until interrupted; open the page in the browser unless told not to.
-    ``warn`` (default: a line on stderr) says when ``DEFAULT_PORT`` was taken."""
+    ``warn`` (default: a line on stderr) says when ``DEFAULT_PORT`` was taken. Raises OSError
+    when it can't listen, RuntimeError when its worker processes can't start."""
     import uvicorn
 
     sock = bind(port)
@@ -902,8 +997,11 @@ def serve(specs=(), *, port: int | None = None, steps: int | None = None, log: b
     url = page_url(actual, specs, steps, log)
     app = create_app(actual)
     try:
-        app.pool.start()
-        _kinds()
+        try:
+            app.pool.start()
+        except OSError as error:
+            raise RuntimeError(f"the explorer cannot start its worker processes: {error}") from None
+        threading.Thread(target=_prefetch_kinds, daemon=True).start()  # the page asks at once
         server = uvicorn.Server(config(app))
         announce(f"lrdecay explorer: {url}  (Ctrl+C stops it)")
         if open_browser:

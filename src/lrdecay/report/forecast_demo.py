@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrdecay import forecast
+import lrdecay.forecast as forecast
 from lrdecay.compose.nodes import warmup
 from lrdecay.core.schedule import Schedule
 from lrdecay.report import digits

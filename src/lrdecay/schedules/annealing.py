@@ -262,8 +262,8 @@ class WarmupExponentialDecay(Schedule):
         if self.end_value is None or not self.end_value / self.peak_value > 0:
             return None
         p = max(math.log(self.end_value / self.peak_value) / math.log(self.decay_rate), 0.0)
-        p = math.ceil(p) if self.staircase else p
-        return math.ceil(self.warmup_steps + self.transition_begin + self.transition_steps * p)
+        end = self.warmup_steps + self.transition_begin + self.transition_steps * (math.ceil(p) if self.staircase else p)
+        return math.ceil(end) if end < math.inf else None  # reached beyond float range: never
 
 
 @register

@@ -117,15 +117,16 @@ class CosineDecayRestarts(Schedule):
             last = float(self._cycle(_LAST_STEP, MATH)[0])
             for i in (last - 1.0, last) if last >= 1 else (last,):
                 try:
-                    peak = self.learning_rate * ((1 - alpha) * math.pow(m_mul, i) + alpha)
+                    power = math.pow(m_mul, i)
                 except OverflowError:
-                    peak = math.inf
+                    power = math.copysign(math.inf, m_mul) if i % 2 else math.inf
+                peak = self.learning_rate * ((1 - alpha) * power + alpha)  # the formula's order
                 if not math.isfinite(peak):
                     raise ValueError(
-                        f"m_mul must keep every peak finite up to step 2**63, got {m_mul!r}: the restart of cycle "
-                        f"{i:.0f} (one of the last two to start by step 2**63, with first_decay_steps={first!r} and "
-                        f"t_mul={t_mul!r}) peaks at learning_rate * ((1 - alpha) * m_mul ** {i:.0f} + alpha) = "
-                        f"{peak!r} with learning_rate={self.learning_rate!r} and alpha={alpha!r}"
+                        f"m_mul must keep every peak finite up to step 2**63, got {m_mul!r}: at the restart of cycle "
+                        f"i = {i:.0f} (one of the last two to start by step 2**63, with first_decay_steps={first!r} and "
+                        f"t_mul={t_mul!r}), m_mul ** i = {power!r} and the value learning_rate * ((1 - alpha) * "
+                        f"m_mul ** i + alpha) = {peak!r} (learning_rate={self.learning_rate!r}, alpha={alpha!r})"
                     )
 
     def _cycle(self, t, xp):

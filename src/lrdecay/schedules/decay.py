@@ -171,7 +171,7 @@ class PiecewiseConstant(Schedule):
 
     @property
     def duration(self):
-        return math.floor(self.boundaries[-1]) + 1
+        return max(math.floor(self.boundaries[-1]) + 1, 0)  # a boundary < 0 is behind step 0
 
 
 @register
