@@ -485,8 +485,47 @@ def test_docs_state_the_real_limits():
     assert f"at most {server.MAX_SPECS} schedules on at most {api.MAX_POINTS} steps each" in text
     assert f"default {server.DEFAULT_PORT}" in text
     assert f"{server.BUDGET:g} s of work" in text and f"{server.WORK_MEMORY >> 20} MiB" in text
-    assert f"{server.WORKERS} worker processes" in text and f"at most {server.LONG_JOBS} long jobs" in text
+    assert f"{server.WORKERS} worker processes" in text and f"at most {server.LONG_JOBS} long job" in text
+    assert f"at most {server.WORKERS + server.LONG_JOBS} workers" in text
     assert f"after {server.LONG:g} s" in text
     assert f"headers within {server.HEADER_TIMEOUT:g} s" in text and f"body within {server.BODY_TIMEOUT:g} s" in text
     assert f"{server.MAX_HEADERS // 1024} KiB of headers" in text and f"{server.MAX_CONNECTIONS} connections" in text
     assert f"{server.MAX_ANSWER >> 20} MiB" in text
+
+
+# -- /api/forecast -----------------------------------------------------------------------------
+
+LAW = {"law": "multi_power", "L0": 3.04045406, "A": 0.52468604, "alpha": 0.50786857, "B": 363.78751622,
+       "C": 2.06560812, "beta": 0.58279013, "gamma": 0.64142257}  # Luo et al.'s 25M parameters
+
+
+def test_forecast_predicts_each_schedule_with_the_law():
+    from lrdecay.explore.server import FORECAST_POINTS, forecast_payload
+    from lrdecay.forecast import MultiPowerLaw
+
+    specs = ["warmup(cosine_annealing(3e-4, 21840, eta_min=3e-5), 2160)", "cosine_decay(",
+             "warmup(constant(3e-4), 2160)"]
+    answer = forecast_payload({"law": LAW, "specs": specs, "steps": 24000})
+    law = MultiPowerLaw(**{k: v for k, v in LAW.items() if k != "law"})
+    first, bad, flat = answer["curves"]
+    assert len(first["steps"]) == FORECAST_POINTS and first["steps"][-1] == 23999
+    expected = law.predict(lrdecay.parse(specs[0]), first["steps"])
+    assert first["loss"][0] is None  # before any training the law is infinite: null
+    np.testing.assert_allclose(first["loss"][1:], expected[1:], rtol=1e-12)
+    assert first["final"] == first["loss"][-1] and 3.0 < first["final"] < 3.5
+    assert "line 1" in bad["error"] or "cosine_decay" in bad["error"]
+    assert flat["final"] > first["final"] + 0.02  # the same warm-up, no decay: higher, as the law says
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"specs": ["constant(0.1)"], "steps": 100}, "'law' must be a law as JSON"),
+    ({"law": {"law": "multi_power", "L0": 1.0}, "specs": ["constant(0.1)"], "steps": 100}, "law: "),
+    ({"law": LAW, "specs": ["constant(0.1)"]}, "'steps' (the length of the run) is required"),
+    ({"law": LAW, "specs": ["constant(0.1)"], "steps": 10**9}, "'steps' must be a whole number from 2 to 500000"),
+])
+def test_forecast_bad_requests_say_what_is_wrong(data, message):
+    from lrdecay.explore.server import BadRequest, forecast_payload
+
+    with pytest.raises(BadRequest) as error:
+        forecast_payload(data)
+    assert message in str(error.value) and error.value.status == 400

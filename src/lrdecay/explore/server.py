@@ -17,7 +17,10 @@ Bounds on the work: a connection sends its headers (at most ``MAX_HEADERS`` byte
 ``WORK_MEMORY`` bytes: past them, or when its client has gone, the worker is killed, so the
 work really stops and the server's own memory stays flat. ``WORKERS`` workers wait for
 requests; a job still running after ``LONG`` seconds gives its place to a fresh worker, so one
-heavy request does not hold up the page's, and at most ``LONG_JOBS`` such jobs run at a time.
+heavy request does not hold up the page's, and at most ``LONG_JOBS`` such jobs run at a time (a
+request that ran long lately goes that way at once). The list of kinds is made once, in a child
+process. A new job (a forecast, say) is one entry of ``JOBS``: it gets its route and the same
+bounds.
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ BUDGET = 2.0
 #: requests need not wait for it.
 LONG = 0.25
 #: Most long jobs at once; one more is stopped (503).
-LONG_JOBS = 2
+LONG_JOBS = 1
 #: Worker processes ready for requests (long jobs run in up to ``LONG_JOBS`` more).
 WORKERS = 2
 #: Bytes of memory a worker may take beyond its size at start, while answering; past it, 422.
@@ -261,12 +264,55 @@ def check_payload(data: dict) -> dict:
     return {"steps": steps, "results": results}
 
 
+#: The longest run ``/api/forecast`` predicts (the law's sums grow with the steps times the points).
+MAX_FORECAST_STEPS = 500_000
+#: Steps ``/api/forecast`` predicts the loss at, evenly spread, the last one included.
+FORECAST_POINTS = 120
+
+
+def forecast_payload(data: dict) -> dict:
+    """``POST /api/forecast``: ``{"law": {...}, "specs": [...], "steps": N}`` -> per spec the
+    loss the law (``lrdecay forecast fit -o law.json``) predicts at ``FORECAST_POINTS`` steps of
+    ``0 .. N-1`` and at the last one (``final``), or the parser's message. A loss that is not
+    finite (before any training) is ``null``."""
+    law_data = data.get("law")
+    if not isinstance(law_data, dict):
+        raise BadRequest(400, "'law' must be a law as JSON (what lrdecay forecast fit -o law.json writes)")
+    try:
+        from lrdecay.forecast import from_dict as law_from_dict  # SciPy: loaded by the first forecast
+    except ImportError:
+        raise BadRequest(400, "this server cannot forecast: pip install 'lrdecay[forecast]'") from None
+    try:
+        law = law_from_dict(law_data)
+    except (TypeError, ValueError) as error:
+        raise BadRequest(400, f"law: {error}") from None
+    read = _read_all(_specs(data))
+    steps = _whole(data, "steps", 2, MAX_FORECAST_STEPS)
+    if steps is None:
+        raise BadRequest(400, "'steps' (the length of the run) is required")
+    x = np.unique(np.linspace(0, steps - 1, FORECAST_POINTS).round().astype(np.int64))
+    curves = []
+    with np.errstate(all="ignore"):
+        for item in read:
+            if isinstance(item, Exception):
+                curves.append({"error": _failure(item)["error"]["message"]})
+                continue
+            try:
+                loss = law.predict(item, x)
+            except (ValueError, TypeError, ArithmeticError) as error:
+                curves.append({"error": str(error)})
+                continue
+            values = [float(v) if np.isfinite(v) else None for v in loss]
+            curves.append({"steps": x.tolist(), "loss": values, "final": values[-1]})
+    return {"steps": steps, "curves": curves}
+
+
 #: The API's jobs: ``POST /api/<name>`` answers with ``JOBS[name](request JSON)``, run in a worker
 #: process within ``BUDGET``. A new job (e.g. ``forecast``: a law and specs -> a loss curve per
 #: schedule) is a module-level function of the request's JSON returning JSON-able data, raising
 #: ``BadRequest`` for a bad request, added here; add a request to ``_WARM_UP`` if it imports
 #: modules the others don't.
-JOBS = {"curve": curve_payload, "check": check_payload}
+JOBS = {"curve": curve_payload, "check": check_payload, "forecast": forecast_payload}
 #: Requests a worker answers before its memory is limited, so that what they import is in place.
 _WARM_UP = [
     ("curve", {"specs": ["warmup(cosine_decay(0.1, 90), steps=10)", '{"kind": "constant", "value": 0.1}',
@@ -531,6 +577,7 @@ class Pool:
         self._waiting: collections.deque = collections.deque()
         self._long = 0
         self._starting = 0  # workers on their way (not yet in _workers)
+        self._ending = 0  # workers for short jobs killed, not yet ended
         self._ready_once = False  # until a worker is ready, requests wait for the first start
         self._failures = 0
         self._broken: str | None = None
@@ -568,7 +615,8 @@ class Pool:
         return [*(self._maker.pids() if self._maker else []), *(w.pid for w in self._workers)]
 
     def _ready_or_starting(self) -> int:
-        return sum(not w.long for w in self._workers) + self._starting
+        """Workers for short jobs: ready, on their way, or killed and not yet ended."""
+        return sum(not w.long for w in self._workers) + self._starting + self._ending
 
     def _spawn(self) -> _Worker:
         pid, conn = self._maker.start()
@@ -604,12 +652,10 @@ class Pool:
             try:
                 worker.conn.recv_bytes()
             except (EOFError, OSError):
-                self._drop(worker)
                 self._failures += 1
                 if self._failures >= 3:
                     self._fail("the explorer's worker processes stop as they start (see the messages above)")
-                else:
-                    self._loop.call_later(0.5, self._replace)
+                self._drop(worker, replace=True)  # not once the pool has failed
                 return
             self._failures = 0
             self._ready_once = True
@@ -630,10 +676,14 @@ class Pool:
         self._unwatch(worker)
         worker.conn.close()
         self._maker.stop(worker.pid)
+        if not worker.long:
+            self._ending += 1
 
         def ended(_):
             if worker.long:
                 self._long -= 1
+            else:
+                self._ending -= 1
             if replace:
                 self._replace()
         self._loop.run_in_executor(None, self._maker.reap, worker.pid).add_done_callback(ended)
@@ -733,8 +783,11 @@ class Pool:
         (the request's hash) that ran long lately runs as a long job from the start."""
         await self._ensure_started()
         known = key is not None and self._known_long(key)
-        if known and self._long >= self.long_jobs:
-            raise self._busy()  # at once, without taking a worker from short requests
+        if known and self._long >= self.long_jobs:  # refused without taking a worker from short requests,
+            await asyncio.wait([gone], timeout=self.long)  # after the time it took before: a client
+            if gone.done():  # that asks again at once can't flood the server
+                return None
+            raise self._busy()
         worker = await self._acquire(gone)
         if worker is None:
             return None
@@ -837,8 +890,8 @@ def _endpoint(pool: Pool, job: str):
             gone.cancel()
         if answer is None:
             return Response(status_code=204)  # nobody reads it
-        status, body = answer
-        return Response(body, status_code=status, media_type="application/json", headers=_HEADERS)
+        status, content = answer
+        return Response(content, status_code=status, media_type="application/json", headers=_HEADERS)
     return endpoint
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from lrdecay.core.schedule import registry
 from lrdecay.core.spec import SpecError, parse
-from lrdecay.report import digits, finder_demo, forecast_demo, html
+from lrdecay.report import digits, finder_demo, html
 from lrdecay.report.ema_demo import (
     DECAY,
     SHADOWS,
@@ -281,6 +281,8 @@ def build(out="lrdecay-report", quick: bool = False, progress: bool = True, summ
         TimeElapsedColumn,
     )
     from rich.table import Table
+
+    from lrdecay.report import forecast_demo  # SciPy: loaded for the report, not by its other modules
 
     started = time.perf_counter()
     out = Path(out)
