@@ -15,6 +15,7 @@ import subprocess
 import sys
 import urllib.parse
 
+import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
@@ -373,16 +374,34 @@ def load_law(driver, tmp_path):
     driver.find_element(By.ID, "law-file").send_keys(str(law))
 
 
-def test_loss_panel_says_so_when_the_server_cannot_forecast(base, browser, tmp_path):
-    open_page(browser, base + page_with("cosine_decay(0.1, decay_steps=1000)"))
+def test_loss_panel_draws_the_servers_forecast_with_a_real_law(base, browser, tmp_path):
+    from lrdecay.forecast import MultiPowerLaw
+
+    params = dict(L0=3.04045406, A=0.52468604, alpha=0.50786857, B=363.78751622, C=2.06560812,
+                  beta=0.58279013, gamma=0.64142257)  # Luo et al.'s 25M model
+    specs = ["warmup(cosine_annealing(3e-4, 21840, eta_min=3e-5), 2160)", "warmup(constant(3e-4), 2160)"]
+    open_page(browser, base + page_with(*specs) + "&steps=24000")
     loss = browser.find_element(By.ID, "loss")
     assert not loss.is_displayed()  # hidden until a law is loaded
-    load_law(browser, tmp_path)
-    WebDriverWait(browser, 10).until(lambda d: loss.get_attribute("data-state") == "error")
-    assert loss.is_displayed() and "/api/forecast" in browser.find_element(By.ID, "loss-message").text
-    assert not browser.find_elements(By.CSS_SELECTOR, "#loss-chart .uplot")
+    law = tmp_path / "law.json"
+    law.write_text(json.dumps({"law": "multi_power", **params}))
+    browser.find_element(By.ID, "law-file").send_keys(str(law))
+    WebDriverWait(browser, 60).until(lambda d: loss.get_attribute("data-state") == "drawn")
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#loss-chart .u-legend .u-series[data-series] .u-label")]
+    names = [label.split(" — final ")[0] for label in labels]  # each spec, shortened with "…"
+    assert len(names) == 2 and all(spec.startswith(name.rstrip("…")) for name, spec in zip(names, specs))
+    finals = [float(label.split(" — final ")[1]) for label in labels]
+    expected = [MultiPowerLaw(**params).predict(lrdecay.parse(s), [23999])[0] for s in specs]
+    np.testing.assert_allclose(finals, expected, rtol=1e-3)
+    assert finals[0] < finals[1]  # the law rewards the decay
     step, values = hover(browser, 0.5)  # the learning-rate chart works as before
-    assert values[0] == lrdecay.cosine_decay(0.1, decay_steps=1000)(step)
+    assert values[0] == lrdecay.parse(specs[0])(step)
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"law": "multi_power", "L0": 1.0}))  # a law that can't be used
+    browser.find_element(By.ID, "law-file").send_keys(str(bad))
+    WebDriverWait(browser, 30).until(lambda d: loss.get_attribute("data-state") == "error")
+    assert "law: " in browser.find_element(By.ID, "loss-message").text
 
 
 def test_loss_panel_shows_the_forecast_synchronized_with_the_rates(base, browser, tmp_path):

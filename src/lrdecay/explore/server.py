@@ -318,6 +318,8 @@ _WARM_UP = [
     ("curve", {"specs": ["warmup(cosine_decay(0.1, 90), steps=10)", '{"kind": "constant", "value": 0.1}',
                          "kind: noisy_linear_cosine_decay\nlearning_rate: 0.1\ndecay_steps: 100\n"], "points": 50}),
     ("check", {"specs": ["warmup(cosine_decay(0.1, 90), steps=10)", "noisy_linear_cosine_decay(0.1, 100)"]}),
+    ("forecast", {"law": {"law": "annealing", "L0": 3.0, "A": 0.5, "alpha": 0.5, "C": 1.0, "lam": 0.999},  # SciPy
+                  "specs": ["warmup(cosine_decay(0.1, 90), steps=10)"], "steps": 100}),
 ]
 
 
