@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lrdecay.tools import plot as plotting
 from lrdecay.core.schedule import registry
 from lrdecay.report.gallery import example, span, value_label
+from lrdecay.tools import plot as plotting
 
 
 def _first_paragraph(cls) -> str:
