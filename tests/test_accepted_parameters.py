@@ -108,7 +108,7 @@ def _scalars(schedule, steps):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(data=st.data(), steps=STEPS)
 def test_accepted_parameters_give_finite_values_and_scalar_equals_array(kind, data, steps):
     if kind not in BY_KIND:
@@ -121,8 +121,8 @@ def test_accepted_parameters_give_finite_values_and_scalar_equals_array(kind, da
     duration = schedule.duration
     assert duration is None or duration >= 0, (schedule, duration)
     if duration is not None and duration < 2**40:
-        ends = [schedule(x) for x in (duration, math.floor(duration) + 1, 2 * duration + 1, 2**40)]
-        assert ends == ends[:1] * 4, (schedule, duration, ends)  # it no longer changes
+        ends = [schedule(x) for x in (math.floor(duration) + 1, math.floor(2 * duration) + 1, 2**40)]
+        assert ends == ends[:1] * 3, (schedule, duration, ends)  # it no longer changes
         steps = steps + [duration, math.floor(duration) + 1]
     steps = steps + [2**40]
     array = np.array(steps, dtype=np.float64)

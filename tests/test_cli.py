@@ -172,7 +172,7 @@ def test_check_summary():
 @pytest.mark.parametrize(
     "spec, steps, expected",
     [
-        ("cosine_decay(0.1, 90)", 10_000, "long before training ends"),  # epochs given as steps
+        ("cosine_decay(0.1, 90)", 10_000, "it is over at 0.9% of training (epochs given where steps are counted?)"),
         ("warmup(cosine_decay(0.1, 1000), steps=2000)", 1500, "warm-up steps=2000"),
         ("warmup_cosine_decay(0.0, 0.1, warmup_steps=500, decay_steps=1000)", 400, "warm-up warmup_steps=500"),
         ("polynomial_decay(0.01, 100, end_learning_rate=0.1)", 100, "above its start"),
@@ -187,6 +187,31 @@ def test_check_warns_about_likely_mistakes(spec, steps, expected):
     data = json.loads(ok("check", spec, "--steps", steps, "-f", "json").stdout)
     assert any(expected in w for w in data["warnings"])
     assert run("check", spec, "--steps", steps, "--strict").returncode == 1
+
+
+@pytest.mark.parametrize("spec, steps, expected", [
+    # more than 1% (and one step) apart: the same rule as the Lightning and Hugging Face warnings
+    ("cosine_decay(0.1, 1000)", 1050, "stops changing at step 1000 but training makes 1050 optimizer steps: "
+                                      "it is over at 95.2% of training"),
+    ("one_cycle(0.1, 1000)", 989, "runs for 1000 steps but training makes 989 optimizer steps: it is cut off at 98.9%"),
+    ("warmup(cosine_decay(0.1, 900), steps=100)", 500, "runs for 1000 steps but training makes 500"),
+    ("cosine_decay(0.1, 1000)", 1005, None),  # 0.5%
+    ("cosine_decay(0.1, 1000)", 995, None),
+    ("cosine_decay(0.1, 10)", 11, None),  # one step: ends on the last update
+    ("cosine_decay(0.1, 10)", 9, None),
+    ("warmup(constant(0.1), steps=100)", 1000, None),  # ends early at its peak, by design
+    ("exponential_decay(0.1, 100, 0.5)", 1000, None),  # never stops changing
+])
+def test_check_reports_a_horizon_mismatch_in_table_and_json(spec, steps, expected):
+    data = json.loads(ok("check", spec, "--steps", steps, "-f", "json").stdout)
+    text = " ".join(ok("check", spec, "--steps", steps).stdout.split())
+    mismatches = [w for w in data["warnings"] if "optimizer steps" in w]
+    if expected is None:
+        assert mismatches == [] and "optimizer steps" not in text
+        return
+    assert len(mismatches) == 1 and expected in mismatches[0]
+    assert f"build the schedule over {steps} steps, or give the run's real length as --steps" in mismatches[0]
+    assert "warning: " + mismatches[0] in text
 
 
 def test_simulate_matches_torch_reduce_on_plateau(tmp_path):

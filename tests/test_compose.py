@@ -131,6 +131,24 @@ def test_warmup_zero_steps_is_the_schedule():
 def test_warmup_duration():
     assert warmup(linear(1.0, 0.0, 30), 10).duration == 40
     assert warmup(DECAY, 10).duration is None
+    assert warmup(constant(1e-3), 100).duration == 100  # a constant lasts 0 steps: it never changes
+
+
+@pytest.mark.parametrize("s", [
+    warmup(linear(0.0, 1.0, 1e-20), 5),  # 5 + 1e-20 rounds to 5, where the ramp still starts
+    sequence(linear(0.0, 0.1, 10), linear(0.1, 0.0, 1e-4)),
+    linear(1.0, 0.0, 1e-13).shift(3),
+    lrdecay.cosine_decay(1.0, 1000).cooldown_from(0.5, 1e-17),
+    lrdecay.timm_cosine(0.1, 2**-100, lr_min=1e-4, cycle_limit=4, warmup_t=5, warmup_prefix=True),
+    per_epoch(linear(0.0, 1.0, 2.5), 10),  # epoch floor(t / 10) reaches 2.5 at step 30
+    per_epoch(linear(0.0, 1.0, 1 / 3), 3.0, staircase=False),
+])
+def test_a_composite_no_longer_changes_from_its_duration_on(s):
+    """``duration`` is where the value is final: sums of durations round up, never down."""
+    d = s.duration
+    final = s(2**40)
+    assert s(d) == final and s(math.ceil(d) + 1) == final, (s, d, s(d), final)
+    assert d <= 30 and s(max(d - 1, 0)) != final
 
 
 # -- join and sequence -----------------------------------------------------------------------

@@ -178,3 +178,62 @@ def test_plateau_callback_refuses_bad_arguments(tmp_path):
     callback = PlateauCallback(with_plateau, metric="accuracy")
     with pytest.raises(KeyError, match="watches 'eval_accuracy', which the evaluation did not report"):
         callback.on_evaluate(arguments(tmp_path), None, None, metrics={"eval_loss": 1.0})
+
+
+# -- the schedule's length against the Trainer's count (issue 17) -----------------------------
+
+from lrdecay.hf import HorizonWarning  # noqa: E402
+
+
+def horizon_warnings(build):
+    """The HorizonWarnings given while ``build()`` runs, and what it returned."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        made = build()
+    return made, [str(w.message) for w in caught if issubclass(w.category, HorizonWarning)]
+
+
+def test_a_schedule_counted_in_batches_warns_with_the_trainers_count(tmp_path):
+    # 7 batches per epoch, 2 epochs: 14 batches, but accumulation 2 makes 8 optimizer updates
+    args, data = arguments(tmp_path, warmup_steps=0, save_strategy="no"), dataset()
+    (applied, trainer, _), found = horizon_warnings(lambda: train(args, data, lrdecay.cosine_decay(0.05, 14)))
+    assert trainer.state.max_steps == len(applied) == 8
+    assert len(found) == 1, found
+    assert "runs for 14 steps but training makes 8 optimizer steps" in found[0] and "cut off at 57.1%" in found[0]
+    assert "the Trainer's count" in found[0] and "{decay_steps}" in found[0] and "max_steps" in found[0]
+
+
+def test_max_steps_is_the_count(tmp_path):
+    args, data = arguments(tmp_path, warmup_steps=0, save_strategy="no", max_steps=5), dataset()
+    (applied, trainer, _), found = horizon_warnings(lambda: train(args, data, lrdecay.cosine_decay(0.05, 8)))
+    assert trainer.state.max_steps == len(applied) == 5
+    assert len(found) == 1 and "runs for 8 steps but training makes 5 optimizer steps" in found[0]
+    _, found = horizon_warnings(lambda: train(args, data, "cosine_decay({lr}, {decay_steps})"))
+    assert found == []
+
+
+def test_num_training_steps_that_the_trainer_will_not_make_warns(tmp_path):
+    args, data = arguments(tmp_path), dataset()
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    spec = "cosine_decay({lr}, {decay_steps})"
+    _, found = horizon_warnings(lambda: scheduler_for_trainer(spec, optimizer, args, num_training_steps=20,
+                                                              train_dataset=data))
+    assert len(found) == 1 and "runs for 20 steps but training makes 8 optimizer steps" in found[0]
+    # without a dataset to count, num_training_steps is the run's length
+    _, found = horizon_warnings(lambda: scheduler_for_trainer(lrdecay.cosine_decay(0.1, 40), optimizer, args,
+                                                              num_training_steps=20))
+    assert len(found) == 1 and "runs for 43 steps but training makes 20" in found[0]  # 3 warm-up steps
+    assert "20 optimizer steps is num_training_steps" in found[0]
+
+
+@pytest.mark.parametrize("spec", [
+    "cosine_decay({lr}, {decay_steps})",
+    "linear({lr}, 0.0, steps={decay_steps})",
+    "constant({lr})",  # a warm-up into a constant ends early at its peak, by design
+    "exponential_decay({lr}, 10, 0.5)",  # never stops changing
+])
+def test_a_schedule_written_with_the_run_numbers_is_quiet(tmp_path, spec):
+    args, data = arguments(tmp_path), dataset()
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    _, found = horizon_warnings(lambda: scheduler_for_trainer(spec, optimizer, args, train_dataset=data))
+    assert found == []

@@ -214,11 +214,12 @@ def check_config(name, config, drawn):
 @pytest.mark.parametrize("wrap", [np.float32, np.float64, tf.constant, keras.Variable, np.array])
 def test_parameters_saved_as_tensors_and_arrays(wrap):
     """Keras saves a tensor or NumPy parameter as {"class_name": "__tensor__"/"__numpy__", ...}."""
+    pieces = (lambda xs: [wrap(x) for x in xs]) if wrap is keras.Variable else wrap  # a list of variables
     rates = [S.ExponentialDecay(wrap(0.5), 10, 0.5), S.CosineDecayRestarts(wrap(0.5), 10, m_mul=wrap(4.0)),
-             S.PiecewiseConstantDecay(wrap([10, 20]), wrap([0.5, 0.25, 0.125]))]
+             S.PiecewiseConstantDecay(pieces([10, 20]), pieces([0.5, 0.25, 0.125]))]
     for keras_schedule in rates:
         for source in (keras_schedule, keras_schedule.get_config(), S.serialize(keras_schedule)):
-            schedule = lrdecay.from_keras(source)
+            schedule = lrdecay.from_keras(source, type(keras_schedule).__name__)
             for step in (0, 9, 10, 11, 25, 100):
                 assert schedule(step) == pytest.approx(_value(keras_schedule, step), rel=1e-6)
 

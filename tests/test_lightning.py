@@ -225,7 +225,7 @@ def horizon_warnings(tmp_path, schedule, *, tell_trainer=True, monitor=True, dat
     run = trainer(tmp_path, callbacks=[ScheduleMonitor()] if monitor else [], **options)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run.fit(Planned(schedule, tell_trainer), data or loader())
+        run.fit(Planned(schedule, tell_trainer), loader() if data is None else data)
     return run, [str(w.message) for w in caught if issubclass(w.category, HorizonWarning)]
 
 

@@ -159,3 +159,38 @@ def test_schedule_lr_replan_refuses_a_jump():
         scheduler.replan(plan, hyperparam="momentum")
     with pytest.raises(TypeError, match="schedule must be an lrdecay Schedule"):
         scheduler.replan(0.1)
+
+
+# -- cool-down defaults (tracker issue 17) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["linear", "1-sqrt", "cosine", "exponential"])
+def test_a_cooldown_from_a_constant_phase_cools_down_to_zero(shape):
+    """The main use of a cool-down: from any checkpoint of a constant phase (a warm-up into a
+    constant has ended at step 100: from step 5000 it stays at 1e-3, so the cool-down goes to 0)."""
+    plan = lrdecay.warmup(lrdecay.constant(1e-3), steps=100)
+    c = _round_trip(plan.cooldown_from(5000, 1000, shape=shape))
+    assert c.target == 0.0 and c(5000) == 1e-3 and c(6000) == 0.0 and c(10**9) == 0.0
+    assert c(4999) == plan(4999) and 0.0 < c(5500) < 1e-3
+    assert c.duration == 6000
+    assert lrdecay.constant(0.5).cooldown_from(10, 10).target == 0.0
+    assert cosine_decay(0.1, 1000, alpha=0.1).cooldown_from(2000, 10).target == 0.0  # the decay is over
+
+
+def test_a_cooldown_of_a_schedule_that_still_changes_ends_where_it_would():
+    s = cosine_decay(0.1, 1000, alpha=0.1)
+    assert s.cooldown_from(999, 10).target == s(1000)
+    wsd = warmup_stable_decay(0.1, 10, 10**6, 0, min_lr_ratio=0.1)
+    assert wsd.cooldown_from(200, 100).target == wsd(wsd.duration) == 0.1 * 0.1
+
+
+def test_a_cooldown_that_changes_nothing_is_refused():
+    with pytest.raises(ValueError, match=r"to \(left out: 0.0 after a constant phase\) must differ from the "
+                                         r"value at step=10: a cool-down from 0.0 to 0.0 changes nothing"):
+        lrdecay.constant(0.0).cooldown_from(10, 5)
+    with pytest.raises(ValueError, match=r"^to must differ from the value at step=10: a cool-down from 0.001 to 0.001"):
+        lrdecay.constant(1e-3).cooldown_from(10, 5, to=1e-3)
+    s = lrdecay.linear(0.1, 0.1, 100)  # changes nothing even before it ends
+    with pytest.raises(ValueError, match=r"to \(left out: the schedule's final value\) must differ"):
+        s.cooldown_from(10, 5)
+    assert s.cooldown_from(10, 5, to=0.0)(15) == 0.0

@@ -89,8 +89,8 @@ def check_horizon(trainer, scheduler) -> list[str]:
     if scheduler in _CHECKED:
         return []
     _CHECKED.add(scheduler)
-    schedules = {repr(s): s for s in scheduler.spec()["schedules"]["lr"] if s is not None}
-    schedules = [from_dict(s) for s in schedules.values()]
+    specs = {repr(s): s for s in scheduler.spec()["schedules"]["lr"] if s is not None}  # each once
+    schedules = [from_dict(s) for s in specs.values()]
     if all(s.duration is None for s in schedules):
         return []
     planned = trainer.estimated_stepping_batches
@@ -101,7 +101,7 @@ def check_horizon(trainer, scheduler) -> list[str]:
         if mismatch is None:
             continue
         if math.isinf(planned):
-            fix = (f"set Trainer(max_steps={math.ceil(schedule.duration)}) (a train dataloader without a length, "
+            fix = (f"set Trainer(max_steps={math.ceil(schedule.duration or 0)}) (a train dataloader without a length, "
                    "or max_epochs=-1, leaves trainer.estimated_stepping_batches unknown)")
         else:
             fix = (f"trainer.estimated_stepping_batches is {planned} (epochs x batches per epoch / "

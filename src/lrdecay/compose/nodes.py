@@ -27,7 +27,7 @@ from lrdecay.core.schedule import (
     check_schedule,
     check_schedules,
     register,
-    value_bound,
+    steps_after,
 )
 from lrdecay.core.validate import (
     check_bool,
@@ -66,7 +66,7 @@ def _join_eval(schedules, boundaries, t, xp):
 
 
 def _add_durations(*durations):
-    return None if any(d is None for d in durations) else sum(durations)
+    return None if any(d is None for d in durations) else steps_after(*durations)
 
 
 # -- warm-up ---------------------------------------------------------------------------------
@@ -123,8 +123,10 @@ class Warmup(Schedule):
     def _ramp(self, t, xp):
         p = xp.minimum(t / self.steps, 1.0)
         start, target = self.start, self._target
-        if self.shape == "exponential":
-            value = start * xp.exp(p * math.log(target / start))
+        if self.shape == "exponential":  # log(target) - log(start) where target / start overflows
+            ratio = target / start
+            log_ratio = math.log(ratio) if ratio < math.inf else math.log(target) - math.log(start)
+            value = start * xp.exp(p * log_ratio)
         else:
             if self.shape == "linear":
                 fraction = p
@@ -139,9 +141,6 @@ class Warmup(Schedule):
         if not self.steps:
             return self.schedule._eval(t, xp)
         return xp.piecewise((self._ramp, self.schedule._eval), (self.steps,), t)
-
-    def _bound_from_children(self):  # the ramp stays between start and the target
-        return bound_of(self.schedule, self.start, self._target)
 
     @cached_duration
     def duration(self):
@@ -458,16 +457,13 @@ class PerEpoch(Schedule):
         epoch = t / self.steps_per_epoch
         return self.schedule._eval(xp.floor(epoch) if self.staircase else epoch, xp)
 
-    def _bound_from_children(self):  # the schedule's values, at other steps
-        return value_bound(self.schedule)
-
     @cached_duration
     def duration(self):
         d = self.schedule.duration
         if d is None:
             return None
         # staircase: epoch floor(t / steps_per_epoch) reaches d at the start of epoch ceil(d)
-        return (math.ceil(d) if self.staircase else d) * self.steps_per_epoch
+        return steps_after(math.ceil(d) if self.staircase else d, times=self.steps_per_epoch)
 
 
 per_epoch = PerEpoch

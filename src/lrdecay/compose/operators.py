@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lrdecay.core.schedule import Schedule, bound_of, cached_duration, check_schedule, register, value_bound
+from lrdecay.core.schedule import (
+    Schedule,
+    bound_of,
+    cached_duration,
+    check_schedule,
+    register,
+    steps_after,
+    value_bound,
+)
 from lrdecay.core.validate import (
     check_number,
 )
@@ -211,13 +219,10 @@ class Shift(Schedule):
     def _eval(self, t, xp):
         return self.schedule._eval(xp.maximum(t - self.steps, 0.0), xp)
 
-    def _bound_from_children(self):  # the schedule's values, at other steps
-        return value_bound(self.schedule)
-
     @cached_duration
     def duration(self):
         d = self.schedule.duration
-        return None if d is None else max(d + self.steps, 0)
+        return None if d is None else max(steps_after(d, self.steps), 0)
 
 
 shift = Shift

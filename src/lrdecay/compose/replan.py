@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lrdecay.core.schedule import Schedule, check_schedule, register
+from lrdecay.core.schedule import Schedule, check_schedule, register, steps_after
 from lrdecay.core.validate import (
     check_choice,
     check_nonnegative,
@@ -128,7 +128,7 @@ class Cooldown(Schedule):
 
     @property
     def duration(self):
-        return self.step + self.length
+        return steps_after(self.step, self.length)
 
 
 extend = Extend

@@ -10,6 +10,7 @@ and by ``repr``.
 from __future__ import annotations
 
 import dataclasses
+import fractions
 import functools
 import inspect
 import math
@@ -142,10 +143,12 @@ class Schedule:
         return None
 
     def _bound_from_children(self) -> float | None:
-        """A bound on ``|self(t)|`` at every step, from the bounds of its children (each probed
-        when it was built), for a composite whose operation keeps finite values finite (``a + b``,
-        a join, a clip): it then needs no probe of its own (:func:`_check_finite`). None, the
-        default: probe it."""
+        """A bound on ``|self(t)|`` from the bounds of its children (each probed when it was
+        built), for a composite that only adds, multiplies, divides by a number, clips or selects
+        its children's values at steps from 0 to ``t`` (``a + b``, ``clip``, ``join``): finite
+        values within bounds stay finite, so it needs no probe of its own
+        (:func:`_check_finite`). None, the default: probe it (a warm-up's ramp, a shift or
+        ``per_epoch``, which move the step beyond the children's probes, are probed)."""
         return None
 
     # -- composition (the nodes live in lrdecay.compose, found by kind) -----------------------
@@ -314,6 +317,17 @@ def cached_duration(compute):
 
     duration.__doc__ = compute.__doc__ or Schedule.duration.__doc__
     return property(duration)
+
+
+def steps_after(*terms, times=None):
+    """``sum(terms)`` (times ``times``), exact for ints; for floats the float at or just above the
+    exact result, never below it: a duration that rounded down would name a step where the
+    schedule still changes (``warmup`` of 5 steps into a 1e-20-step ramp ends after step 5)."""
+    exact = sum(fractions.Fraction(x) for x in terms) * (1 if times is None else fractions.Fraction(times))
+    if exact.denominator == 1 and all(type(x) is int for x in (*terms, 1 if times is None else times)):
+        return int(exact)
+    value = float(exact)
+    return math.nextafter(value, math.inf) if fractions.Fraction(value) < exact else value
 
 
 def _check_finite(schedule) -> None:

@@ -47,9 +47,9 @@ def from_keras(config, class_name: str | None = None) -> Schedule:
         config = config["config"]
     if class_name == "KerasSchedule" or "kind" in config:  # lrdecay.keras.KerasSchedule's config: a spec
         return from_dict({k: v for k, v in config.items() if k not in ("plateau", "adapter_clocks")})
-    config = {k: _number(v) for k, v in config.items() if k != "name"}
     if class_name is None:
         class_name = _keras_class(config)
+    config = {k: _number(v) for k, v in config.items() if k != "name"}
     if class_name not in KERAS_CLASSES:
         raise ValueError(f"class_name must be one of {', '.join(KERAS_CLASSES)}, got {class_name!r}")
     c = config
@@ -61,7 +61,7 @@ def from_keras(config, class_name: str | None = None) -> Schedule:
             return inverse_time_decay(c["initial_learning_rate"], c["decay_steps"], c["decay_rate"],
                                       c.get("staircase", False))
         if class_name == "PiecewiseConstantDecay":
-            return piecewise_constant(list(c["boundaries"]), list(c["values"]))
+            return piecewise_constant(tuple(c["boundaries"]), tuple(c["values"]))
         if class_name == "PolynomialDecay":
             return polynomial_decay(c["initial_learning_rate"], c["decay_steps"], c.get("end_learning_rate", 1e-4),
                                     c.get("power", 1.0), c.get("cycle", False))

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from lrdecay.core.backends import MATH
-from lrdecay.core.schedule import Schedule, register
+from lrdecay.core.schedule import Schedule, register, steps_after
 from lrdecay.core.validate import (
     check_bool,
     check_finite,
@@ -50,10 +50,13 @@ def geometric_cycle(t, first, mul, xp):
     start ``first * (mul**i - 1) / (mul - 1)``. For ``mul > 1`` the index starts from the log
     estimate and is corrected by one either way with exact comparisons against the cycle
     starts, so ``t`` on a restart boundary always opens the new cycle (``0 <= offset < length``
-    whenever the starts are exact, e.g. integer ``first`` and ``mul``)."""
-    if mul == 1:
+    whenever the starts are exact, e.g. integer ``first`` and ``mul``; the offset is kept in
+    ``[0, length]`` where rounding would put it outside, e.g. past 2**53 cycles)."""
+    if mul == 1:  # t / first may round up to the next whole number: check against first * i
         i = xp.floor(t / first)
-        return i, first, t - first * i
+        i = xp.where(first * i > t, i - 1.0, i)
+        # past 2**53 cycles, i - 1 == i: the offset is kept inside the cycle
+        return i, first, xp.minimum(xp.maximum(t - first * i, 0.0), first)
 
     mul = float(mul)
 
@@ -63,7 +66,8 @@ def geometric_cycle(t, first, mul, xp):
     i = xp.floor(xp.log(t / first * (mul - 1.0) + 1.0) / math.log(mul))
     i = xp.maximum(xp.where(start(i) > t, i - 1.0, i), 0.0)
     i = xp.where(start(i + 1.0) <= t, i + 1.0, i)
-    return i, first * xp.ipow(mul, i), t - start(i)
+    length = first * xp.ipow(mul, i)
+    return i, length, xp.minimum(xp.maximum(t - start(i), 0.0), length)  # inside the cycle, whatever the rounding
 
 
 def _anneal(high, low, done, length, xp):
@@ -380,7 +384,7 @@ class _TimmCycles:
         end = cycle_end(self.t_initial, self.cycle_mul, self.cycle_limit)
         if end is None:
             return None
-        return max(end + self.warmup_t if self.warmup_prefix else end, self.warmup_t)
+        return max(steps_after(end, self.warmup_t) if self.warmup_prefix else end, self.warmup_t)
 
 
 @register

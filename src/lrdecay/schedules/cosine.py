@@ -114,7 +114,10 @@ class CosineDecayRestarts(Schedule):
         m_mul = check_number("m_mul", self.m_mul)
         alpha = check_number("alpha", self.alpha)
         if abs(m_mul) > 1:  # the peaks grow: the largest are those of the last cycles
-            last = float(self._cycle(_LAST_STEP, MATH)[0])
+            try:
+                last = float(self._cycle(_LAST_STEP, MATH)[0])
+            except ArithmeticError:  # the cycle itself overflows (a huge t_mul): the probe refuses it
+                return
             for i in (last - 1.0, last) if last >= 1 else (last,):
                 try:
                     power = math.pow(m_mul, i)

@@ -136,7 +136,7 @@ def horizon_mismatch(schedule: Schedule, steps: float, *, ends_at_peak: bool | N
     if duration is None or not math.isfinite(duration):
         return None
     gap = abs(duration - steps)
-    if gap <= 1 or gap <= HORIZON_TOLERANCE * steps:
+    if gap <= 1 or (math.isfinite(steps) and gap <= HORIZON_TOLERANCE * steps):
         return None
     if duration < steps:
         if ends_at_peak is None:
@@ -157,7 +157,7 @@ def horizon_mismatch(schedule: Schedule, steps: float, *, ends_at_peak: bool | N
 def _ends_at_peak(schedule: Schedule) -> bool:
     """Whether the value at the schedule's duration is its largest up to there (10,001 steps
     sampled when there are more)."""
-    end = float(schedule.duration)
+    end = float(schedule.duration or 0)
     x = np.unique(np.append(np.linspace(0.0, end, 10_001).round(), end)) if end > 10_000 else np.arange(end + 1.0)
     x = np.append(x[x < end], end)
     y = np.asarray(schedule(x), dtype=np.float64)

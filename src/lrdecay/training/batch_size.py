@@ -77,6 +77,8 @@ class BatchRamp(Schedule):
         check_int("end", self.end, 1)
         check_int("increment", self.increment, 1)
         check_nonnegative("ramp_samples", self.ramp_samples)
+        if self.ramp_samples > 2**53:  # beyond, one batch more no longer moves Megatron's float quotient
+            raise ValueError(f"ramp_samples must be <= 2**53 (samples counted exactly in float64), got {self.ramp_samples!r}")
         if self.end < self.start:
             raise ValueError(f"end must be >= start, got end={self.end!r} < start={self.start!r}")
         if (self.end - self.start) % self.increment:
