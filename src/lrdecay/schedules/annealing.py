@@ -263,9 +263,15 @@ class WarmupExponentialDecay(Schedule):
     def duration(self):
         if self.decay_rate == 1 or self.peak_value == 0:
             return self.warmup_steps
-        if self.end_value is None or not self.end_value / self.peak_value > 0:
+        if self.end_value is None:
             return None
-        p = max(math.log(self.end_value / self.peak_value) / math.log(self.decay_rate), 0.0)
+        peak, end_value, rate = self.peak_value, self.end_value, self.decay_rate
+        if peak > 0 and end_value > 0:  # the clip holds from where the decay (growth) reaches it
+            p = max(math.log(end_value / peak) / math.log(rate), 0.0)
+        elif rate > 1:  # growth stops where the exponent is capped, if the clip has not held before
+            p = 0.0 if peak > 0 else self._growth_limit()
+        else:  # a decay toward 0 that the floor never holds: it changes forever
+            return None
         end = self.warmup_steps + self.transition_begin + self.transition_steps * (math.ceil(p) if self.staircase else p)
         return math.ceil(end) if end < math.inf else None  # reached beyond float range: never
 
